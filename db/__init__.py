@@ -1,0 +1,1 @@
+"""Persistence: the data model, engines and sessions, migrations."""

@@ -1,0 +1,55 @@
+"""Values stored in the database and shown through the API under the same names."""
+
+import enum
+
+
+class Role(enum.StrEnum):
+    ADMIN = "ADMIN"
+    DOCTOR = "DOCTOR"
+    PATIENT = "PATIENT"
+
+
+class AppointmentStatus(enum.StrEnum):
+    SCHEDULED = "SCHEDULED"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+    NO_SHOW = "NO_SHOW"
+
+
+class RecordType(enum.StrEnum):
+    PRESCRIPTION = "PRESCRIPTION"
+    LAB_REPORT = "LAB_REPORT"
+    IMAGING = "IMAGING"
+    VISIT_NOTE = "VISIT_NOTE"
+    OTHER = "OTHER"
+
+
+class RecordStatus(enum.StrEnum):
+    PENDING = "PENDING"
+    AVAILABLE = "AVAILABLE"
+
+
+class NotificationKind(enum.StrEnum):
+    CONFIRMATION = "CONFIRMATION"
+    REMINDER = "REMINDER"
+    CANCELLATION = "CANCELLATION"
+    RESCHEDULE = "RESCHEDULE"
+
+
+class NotificationChannel(enum.StrEnum):
+    SMS = "SMS"
+    EMAIL = "EMAIL"
+
+
+class NotificationStatus(enum.StrEnum):
+    PENDING = "PENDING"
+    SENT = "SENT"
+    SKIPPED = "SKIPPED"
+    FAILED = "FAILED"
+    DEAD = "DEAD"
+
+
+class AuditOutcome(enum.StrEnum):
+    ALLOWED = "ALLOWED"
+    DENIED = "DENIED"
+    FAILED = "FAILED"

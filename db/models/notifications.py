@@ -1,0 +1,43 @@
+import uuid
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.base import Base, now_column, text_enum, uuid_pk
+from db.enums import NotificationChannel, NotificationKind, NotificationStatus
+
+
+class Notification(Base):
+    """One message to one patient on one channel; the unique key makes a second send impossible."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("appointment_id", "kind", "channel", "scheduled_for"),
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        Index(
+            "ix_notifications_pending_scheduled_for",
+            "scheduled_for",
+            postgresql_where=text("status = 'PENDING'"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    appointment_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("appointments.id", ondelete="CASCADE")
+    )
+    kind: Mapped[NotificationKind] = mapped_column(text_enum(NotificationKind, "notification_kind"))
+    channel: Mapped[NotificationChannel] = mapped_column(
+        text_enum(NotificationChannel, "notification_channel")
+    )
+    scheduled_for: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[NotificationStatus] = mapped_column(
+        text_enum(NotificationStatus, "notification_status"),
+        server_default=NotificationStatus.PENDING.value,
+    )
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    provider_message_id: Mapped[str | None] = mapped_column(String(128))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = now_column()

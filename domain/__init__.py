@@ -1,0 +1,1 @@
+"""What the system does, in plain async functions that know nothing of GraphQL."""

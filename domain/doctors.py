@@ -1,0 +1,42 @@
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Doctor, DoctorClinic
+from domain.pagination import Cursor, Page, check_page_size
+
+
+async def list_doctors(
+    session: AsyncSession,
+    *,
+    first: int,
+    after: Cursor | None = None,
+    specialty: str | None = None,
+    clinic_id: uuid.UUID | None = None,
+) -> Page[Doctor]:
+    """Doctors newest first, optionally of one specialty or working at one clinic."""
+    check_page_size(first)
+    query = select(Doctor).order_by(Doctor.created_at.desc(), Doctor.id.desc())
+    if specialty is not None:
+        query = query.where(Doctor.specialty == specialty)
+    if clinic_id is not None:
+        query = query.where(
+            select(DoctorClinic.doctor_id)
+            .where(DoctorClinic.doctor_id == Doctor.id, DoctorClinic.clinic_id == clinic_id)
+            .exists()
+        )
+    if after is not None:
+        query = query.where(tuple_(Doctor.created_at, Doctor.id) < (after.at, after.id))
+    # One extra row tells whether another page exists without a COUNT.
+    rows = (await session.scalars(query.limit(first + 1))).all()
+    return Page(items=rows[:first], has_next_page=len(rows) > first)
+
+
+async def doctors_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[Doctor]:
+    return (await session.scalars(select(Doctor).where(Doctor.id.in_(ids)))).all()
+
+
+def doctor_cursor(doctor: Doctor) -> Cursor:
+    return Cursor(doctor.created_at, doctor.id)

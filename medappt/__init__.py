@@ -1,0 +1,1 @@
+"""The medappt service: ASGI app, settings and plumbing (auth, cache, storage, CLI)."""

@@ -1,0 +1,88 @@
+"""The ``medappt`` command."""
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from db.enums import Role
+from domain.errors import DomainError
+from medappt.settings import ConfigError, Settings, load_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="medappt", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    dev = commands.add_parser("dev", help="the whole stack on one machine, no configuration")
+    dev.add_argument("--port", type=int, default=8000)
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--data-dir", type=Path, default=Path(".medappt"))
+
+    serve = commands.add_parser("serve", help="the API alone, configured from the environment")
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+
+    commands.add_parser("worker", help="the arq worker alone")
+    commands.add_parser("migrate", help="apply database migrations up to head")
+
+    user = commands.add_parser("create-user", help="create a user and its profile")
+    user.add_argument("--email", required=True)
+    user.add_argument("--password", required=True)
+    user.add_argument("--role", required=True, choices=[role.value.lower() for role in Role])
+    user.add_argument("--name", required=True)
+    user.add_argument("--specialty", help="for doctors")
+    user.add_argument("--date-of-birth", type=date.fromisoformat, help="for patients, YYYY-MM-DD")
+    user.add_argument("--phone", help="for patients, E.164")
+
+    commands.add_parser("export-schema", help="print the GraphQL SDL")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(os.environ)
+        _run(args, settings)
+    except (ConfigError, DomainError) as error:
+        sys.exit(f"medappt {args.command}: {error}")
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> None:
+    match args.command:
+        case "dev":
+            from medappt.dev import run_dev
+
+            run_dev(settings, host=args.host, port=args.port, data_dir=args.data_dir)
+        case "serve":
+            import uvicorn
+
+            settings.require_servers()
+            uvicorn.run(
+                "medappt.asgi:app_from_env",
+                factory=True,
+                host=args.host,
+                port=args.port,
+                workers=args.workers,
+                proxy_headers=True,
+            )
+        case "worker":
+            from workers.settings import build_worker
+
+            build_worker(settings).run()
+        case "migrate":
+            from db.migrate import upgrade
+
+            upgrade(settings.require_database_url())
+        case "create-user":
+            from medappt.commands import create_user_command
+
+            asyncio.run(create_user_command(settings, args))
+        case "export-schema":
+            from schema import build_schema
+
+            print(build_schema().as_str())

@@ -1,0 +1,96 @@
+"""``medappt dev``: the whole stack on one machine with no configuration."""
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import uvicorn
+
+from db.migrate import upgrade
+from medappt.app import create_app
+from medappt.demo import demo_logins, load_demo_data
+from medappt.embedded import EmbeddedStack
+from medappt.services import open_services
+from medappt.settings import Settings
+from medappt.storage import ensure_bucket
+from workers.settings import build_worker
+
+logger = logging.getLogger("medappt.dev")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises SIGINT/SIGTERM after serving; we stop the rest ourselves first."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._stop)
+        try:
+            yield
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+
+    def _stop(self) -> None:
+        self.should_exit = True
+
+
+def run_dev(settings: Settings, *, host: str, port: int, data_dir: Path) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    embedded = EmbeddedStack(
+        data_dir,
+        postgres=settings.database_url is None,
+        redis=settings.redis_url is None,
+        s3=settings.s3_endpoint_url is None,
+        durable=True,
+    )
+    with embedded:
+        settings = settings.with_servers(
+            database_url=embedded.database_url,
+            redis_url=embedded.redis_url,
+            s3_endpoint_url=embedded.s3_endpoint_url,
+        )
+        upgrade(settings.require_database_url())
+        asyncio.run(_serve(settings, host, port))
+
+
+async def _serve(settings: Settings, host: str, port: int) -> None:
+    async with open_services(settings) as services:
+        await ensure_bucket(services.s3, settings.s3_bucket)
+        summary = await load_demo_data(services.sessions, services.s3, settings.s3_bucket)
+    logger.info("demo data: %s", summary)
+
+    worker = build_worker(settings, handle_signals=False)
+    server = _Server(uvicorn.Config(create_app(settings), host=host, port=port, log_level="info"))
+    worker_task = asyncio.create_task(worker.async_run())
+    print(_banner(settings, host, port), flush=True)
+    try:
+        await server.serve()
+    finally:
+        await worker.close()
+        worker_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker_task
+
+
+def _banner(settings: Settings, host: str, port: int) -> str:
+    base = f"http://{host}:{port}"
+    lines = [
+        "",
+        "medappt dev is running",
+        f"  GraphiQL   {base}/graphql",
+        f"  health     {base}/health    ready {base}/ready",
+        f"  database   {settings.database_url}",
+        f"  redis      {settings.redis_url}",
+        f"  s3         {settings.s3_endpoint_url or 'AWS'} bucket {settings.s3_bucket}",
+        "  demo logins:",
+        *(f"    {role:<8} {email:<32} {password}" for role, email, password in demo_logins()),
+        "Press Ctrl-C to stop.",
+        "",
+    ]
+    return "\n".join(lines)

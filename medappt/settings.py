@@ -1,0 +1,127 @@
+"""Configuration from the environment, as ``shared/contract.md`` lists it."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Literal
+
+Environment = Literal["dev", "prod"]
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one line naming it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    env: Environment
+    database_url: str | None
+    analytics_database_url: str | None
+    redis_url: str | None
+    s3_endpoint_url: str | None
+    s3_bucket: str
+    aws_region: str
+    aws_access_key_id: str | None
+    aws_secret_access_key: str | None
+    twilio_account_sid: str | None
+    twilio_auth_token: str | None
+    twilio_from: str | None
+    twilio_base_url: str
+    sendgrid_api_key: str | None
+    sendgrid_from: str | None
+    sendgrid_base_url: str
+    data_dir: Path
+
+    @property
+    def is_prod(self) -> bool:
+        return self.env == "prod"
+
+    def with_servers(
+        self, *, database_url: str | None, redis_url: str | None, s3_endpoint_url: str | None
+    ) -> "Settings":
+        """Fill the URLs that were unset with those of embedded servers."""
+        return replace(
+            self,
+            database_url=self.database_url or database_url,
+            redis_url=self.redis_url or redis_url,
+            s3_endpoint_url=self.s3_endpoint_url or s3_endpoint_url,
+            # moto accepts any credentials; botocore refuses to sign without some.
+            aws_access_key_id=self.aws_access_key_id or (s3_endpoint_url and "medappt-dev"),
+            aws_secret_access_key=self.aws_secret_access_key
+            or (s3_endpoint_url and "medappt-dev"),
+        )
+
+    def require_database_url(self) -> str:
+        if not self.database_url:
+            raise ConfigError("DATABASE_URL is not set")
+        return self.database_url
+
+    def require_redis_url(self) -> str:
+        if not self.redis_url:
+            raise ConfigError("REDIS_URL is not set")
+        return self.redis_url
+
+    def require_servers(self) -> None:
+        """Refuse to run without the servers every process needs."""
+        self.require_database_url()
+        self.require_redis_url()
+
+
+_DATABASE_SCHEMES = ("postgresql://", "postgresql+asyncpg://", "postgres://")
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    def get(name: str) -> str | None:
+        value = environ.get(name, "").strip()
+        return value or None
+
+    env = get("MEDAPPT_ENV") or "dev"
+    if env not in ("dev", "prod"):
+        raise ConfigError(f"MEDAPPT_ENV must be 'dev' or 'prod', not {env!r}")
+    database_url = get("DATABASE_URL")
+    analytics_database_url = get("ANALYTICS_DATABASE_URL")
+    for name, url in (("DATABASE_URL", database_url), ("ANALYTICS_DATABASE_URL", analytics_database_url)):
+        if url and not url.startswith(_DATABASE_SCHEMES):
+            raise ConfigError(f"{name} must start with postgresql:// or postgresql+asyncpg://")
+    redis_url = get("REDIS_URL")
+    if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError("REDIS_URL must start with redis://, rediss:// or unix://")
+
+    settings = Settings(
+        env="prod" if env == "prod" else "dev",
+        database_url=database_url,
+        analytics_database_url=analytics_database_url,
+        redis_url=redis_url,
+        s3_endpoint_url=get("S3_ENDPOINT_URL"),
+        s3_bucket=get("S3_BUCKET") or ("" if env == "prod" else "medappt-dev"),
+        aws_region=get("AWS_REGION") or "us-east-1",
+        aws_access_key_id=get("AWS_ACCESS_KEY_ID"),
+        aws_secret_access_key=get("AWS_SECRET_ACCESS_KEY"),
+        twilio_account_sid=get("TWILIO_ACCOUNT_SID"),
+        twilio_auth_token=get("TWILIO_AUTH_TOKEN"),
+        twilio_from=get("TWILIO_FROM"),
+        twilio_base_url=get("TWILIO_BASE_URL") or "https://api.twilio.com",
+        sendgrid_api_key=get("SENDGRID_API_KEY"),
+        sendgrid_from=get("SENDGRID_FROM"),
+        sendgrid_base_url=get("SENDGRID_BASE_URL") or "https://api.sendgrid.com",
+        data_dir=Path(get("MEDAPPT_DATA_DIR") or ".medappt"),
+    )
+    if settings.is_prod:
+        settings.require_servers()
+        if not settings.s3_bucket:
+            raise ConfigError("S3_BUCKET is not set")
+    _require_together(
+        environ,
+        "SMS through Twilio",
+        ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM"),
+    )
+    _require_together(environ, "e-mail through SendGrid", ("SENDGRID_API_KEY", "SENDGRID_FROM"))
+    return settings
+
+
+def _require_together(environ: Mapping[str, str], purpose: str, names: tuple[str, ...]) -> None:
+    """A half-configured provider would fail at the first message; fail at start instead."""
+    present = [name for name in names if environ.get(name, "").strip()]
+    if present and len(present) != len(names):
+        missing = next(name for name in names if name not in present)
+        raise ConfigError(f"{missing} is not set ({purpose} needs {', '.join(names)})")

@@ -1,0 +1,40 @@
+"""S3 document storage through aiobotocore."""
+
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING
+
+from aiobotocore.config import AioConfig
+from aiobotocore.session import get_session
+from botocore.exceptions import ClientError
+
+from medappt.settings import Settings
+
+if TYPE_CHECKING:
+    from types_aiobotocore_s3 import S3Client
+
+
+def s3_client(settings: Settings) -> "AbstractAsyncContextManager[S3Client]":
+    """A client for the whole process: it pools its HTTP connections."""
+    return get_session().create_client(
+        "s3",
+        endpoint_url=settings.s3_endpoint_url,
+        region_name=settings.aws_region,
+        aws_access_key_id=settings.aws_access_key_id,
+        aws_secret_access_key=settings.aws_secret_access_key,
+        config=AioConfig(
+            signature_version="s3v4",
+            # Path-style addressing works with S3-compatible servers on any host name.
+            s3={"addressing_style": "path"},
+            max_pool_connections=50,
+            connect_timeout=5,
+            read_timeout=30,
+            retries={"max_attempts": 3, "mode": "standard"},
+        ),
+    )
+
+
+async def ensure_bucket(client: "S3Client", bucket: str) -> None:
+    try:
+        await client.head_bucket(Bucket=bucket)
+    except ClientError:
+        await client.create_bucket(Bucket=bucket)

@@ -1,0 +1,1 @@
+"""Thin resolvers: check who asks, call the domain, shape the answer."""

@@ -1,0 +1,20 @@
+import strawberry
+
+from db import models
+
+
+@strawberry.type
+class Clinic:
+    id: strawberry.ID
+    name: str
+    address: str | None
+    timezone: str = strawberry.field(description="IANA time zone, e.g. Europe/Berlin.")
+
+    @classmethod
+    def from_model(cls, clinic: models.Clinic) -> "Clinic":
+        return cls(
+            id=strawberry.ID(str(clinic.id)),
+            name=clinic.name,
+            address=clinic.address,
+            timezone=clinic.timezone,
+        )

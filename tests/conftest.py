@@ -1,0 +1,82 @@
+import dataclasses
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+import db.models  # noqa: F401  (registers every table)
+from db.base import Base
+from db.engine import create_engine, session_factory
+from db.migrate import upgrade_async
+from medappt.settings import Settings, load_settings
+from tests.support.api import serving
+from tests.support.servers import TEST_DATABASE, Servers, recreate_database, running_servers
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    with running_servers(Path(tmp_path_factory.mktemp("servers"))) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+async def migrated(servers: Servers) -> Servers:
+    await recreate_database(servers.admin_database_url, TEST_DATABASE)
+    await upgrade_async(servers.database_url)
+    return servers
+
+
+@pytest.fixture(scope="session")
+def settings(servers: Servers) -> Settings:
+    configured = load_settings({}).with_servers(
+        database_url=servers.database_url,
+        redis_url=servers.redis_url,
+        s3_endpoint_url=servers.s3_endpoint_url,
+    )
+    return dataclasses.replace(configured, s3_bucket=servers.s3_bucket)
+
+
+@pytest.fixture(scope="session")
+async def engine(migrated: Servers) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(migrated.database_url, pool_size=5)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def redis(servers: Servers) -> AsyncIterator[Redis]:
+    client = Redis.from_url(servers.redis_url)
+    yield client
+    await client.aclose()
+
+
+_TABLES = ", ".join(table.name for table in Base.metadata.sorted_tables)
+
+
+@pytest.fixture
+async def sessions(
+    engine: AsyncEngine, redis: Redis
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """A clean database and Redis for each test that touches them."""
+    async with engine.begin() as connection:
+        await connection.execute(text(f"TRUNCATE {_TABLES} RESTART IDENTITY CASCADE"))
+    await redis.flushdb()
+    yield session_factory(engine)
+
+
+@pytest.fixture(scope="session")
+async def api_url(settings: Settings, migrated: Servers) -> AsyncIterator[str]:
+    async with serving(settings) as url:
+        yield url
+
+
+@pytest.fixture
+async def client(
+    api_url: str, sessions: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+        yield http

@@ -1,0 +1,1 @@
+"""Shared test helpers: real servers, an API process, SQL statement counting."""

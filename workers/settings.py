@@ -1,0 +1,44 @@
+"""arq WorkerSettings for ``medappt worker`` and the worker inside ``medappt dev``."""
+
+from typing import Any, ClassVar
+
+from arq.connections import RedisSettings
+from arq.cron import CronJob, cron
+from arq.worker import Worker, create_worker
+
+from db.engine import create_engine, session_factory
+from medappt.settings import Settings
+from workers.outbox import relay_outbox
+from workers.serialization import deserialize_job, serialize_job
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    settings: Settings = ctx["settings"]
+    ctx["engine"] = create_engine(settings.require_database_url(), pool_size=5)
+    ctx["sessions"] = session_factory(ctx["engine"])
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    await ctx["engine"].dispose()
+
+
+class WorkerSettings:
+    functions: ClassVar[list[Any]] = []
+    cron_jobs: ClassVar[list[CronJob]] = [
+        # Every second: a booking's confirmation should not wait for the relay.
+        cron(relay_outbox, second=None, unique=True, run_at_startup=True),
+    ]
+    on_startup = startup
+    on_shutdown = shutdown
+    job_serializer = serialize_job
+    job_deserializer = deserialize_job
+
+
+def build_worker(settings: Settings, **overrides: Any) -> Worker:
+    settings.require_servers()
+    return create_worker(
+        WorkerSettings,
+        redis_settings=RedisSettings.from_dsn(settings.require_redis_url()),
+        ctx={"settings": settings},
+        **overrides,
+    )
