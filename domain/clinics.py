@@ -25,4 +25,4 @@ async def clinic_links(
         .where(DoctorClinic.doctor_id.in_(doctor_ids))
         .order_by(Clinic.name, Clinic.id)
     )
-    return [(doctor_id, clinic) for doctor_id, clinic in rows.tuples()]
+    return [(doctor_id, clinic) for doctor_id, clinic in rows.all()]

@@ -16,7 +16,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as max_de
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from schema.errors import ErrorCodes
+from schema.errors import assign_code
 from schema.query import Query
 
 MAX_DEPTH = 10
@@ -35,14 +35,15 @@ class MedapptSchema(Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        # ErrorCodes logs what is unexpected; expected failures are no log noise.
-        return None
+        # Strawberry routes every error of every phase (parse, validation,
+        # execution) through here exactly once, before it is serialized.
+        for error in errors:
+            assign_code(error)
 
 
 def build_schema(*, introspection: bool = True) -> Schema:
     # Factories, not instances: an extension keeps per-request state.
     extensions: list[Callable[[], SchemaExtension]] = [
-        ErrorCodes,
         partial(MaxTokensLimiter, MAX_TOKENS),
         partial(ParserCache, maxsize=256),
         partial(AddValidationRules, VALIDATION_RULES),

@@ -1,10 +1,8 @@
 """Every error leaves with a contract code; unexpected ones leave without their details."""
 
 import logging
-from collections.abc import Iterator
 
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
 
 from domain.errors import DomainError, ErrorCode
 
@@ -13,29 +11,18 @@ logger = logging.getLogger("medappt.graphql")
 MASKED_MESSAGE = "Internal server error."
 
 
-def with_code(error: GraphQLError) -> GraphQLError:
+def assign_code(error: GraphQLError) -> None:
+    """Set ``extensions.code`` in place, masking what the caller must not see."""
+    if "code" in (error.extensions or {}):
+        return
     original = error.original_error
     if isinstance(original, DomainError):
-        code, message = original.code, original.message
+        code = original.code
     elif original is None:
         # Syntax and validation errors describe the request, not the server.
-        code, message = ErrorCode.BAD_USER_INPUT, error.message
+        code = ErrorCode.BAD_USER_INPUT
     else:
-        logger.error("unexpected error in %s", error.path, exc_info=original)
-        code, message = ErrorCode.INTERNAL_SERVER_ERROR, MASKED_MESSAGE
-    return GraphQLError(
-        message,
-        nodes=error.nodes,
-        source=error.source,
-        positions=error.positions,
-        path=error.path,
-        extensions={**(error.extensions or {}), "code": code.value},
-    )
-
-
-class ErrorCodes(SchemaExtension):
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        if result is not None and result.errors:
-            result.errors = [with_code(error) for error in result.errors]
+        logger.error("unexpected error at %s", error.path, exc_info=original)
+        code = ErrorCode.INTERNAL_SERVER_ERROR
+        error.message = MASKED_MESSAGE
+    error.extensions = {**(error.extensions or {}), "code": code.value}

@@ -233,8 +233,6 @@ def doctor_slots(
         block_end = datetime.combine(day, block.end)
         while start + length <= block_end:
             local_start = start.replace(tzinfo=zone)
-            slots.append(
-                (local_start.astimezone(UTC), (local_start + length).astimezone(UTC))
-            )
+            slots.append((local_start.astimezone(UTC), (local_start + length).astimezone(UTC)))
             start += length
     return slots
