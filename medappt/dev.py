@@ -41,6 +41,8 @@ class _Server(uvicorn.Server):
 
 def run_dev(settings: Settings, *, host: str, port: int, data_dir: Path) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # The outbox relay ticks every second; its job lines would drown the console.
+    logging.getLogger("arq.worker").setLevel(logging.WARNING)
     data_dir.mkdir(parents=True, exist_ok=True)
     embedded = EmbeddedStack(
         data_dir,

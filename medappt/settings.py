@@ -47,8 +47,7 @@ class Settings:
             s3_endpoint_url=self.s3_endpoint_url or s3_endpoint_url,
             # moto accepts any credentials; botocore refuses to sign without some.
             aws_access_key_id=self.aws_access_key_id or (s3_endpoint_url and "medappt-dev"),
-            aws_secret_access_key=self.aws_secret_access_key
-            or (s3_endpoint_url and "medappt-dev"),
+            aws_secret_access_key=self.aws_secret_access_key or (s3_endpoint_url and "medappt-dev"),
         )
 
     def require_database_url(self) -> str:
@@ -80,7 +79,10 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         raise ConfigError(f"MEDAPPT_ENV must be 'dev' or 'prod', not {env!r}")
     database_url = get("DATABASE_URL")
     analytics_database_url = get("ANALYTICS_DATABASE_URL")
-    for name, url in (("DATABASE_URL", database_url), ("ANALYTICS_DATABASE_URL", analytics_database_url)):
+    for name, url in (
+        ("DATABASE_URL", database_url),
+        ("ANALYTICS_DATABASE_URL", analytics_database_url),
+    ):
         if url and not url.startswith(_DATABASE_SCHEMES):
             raise ConfigError(f"{name} must start with postgresql:// or postgresql+asyncpg://")
     redis_url = get("REDIS_URL")

@@ -51,4 +51,6 @@ def build_schema(*, introspection: bool = True) -> Schema:
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return MedapptSchema(query=Query, extensions=extensions, config=StrawberryConfig(auto_camel_case=True))
+    return MedapptSchema(
+        query=Query, extensions=extensions, config=StrawberryConfig(auto_camel_case=True)
+    )

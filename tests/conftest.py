@@ -58,14 +58,12 @@ _TABLES = ", ".join(table.name for table in Base.metadata.sorted_tables)
 
 
 @pytest.fixture
-async def sessions(
-    engine: AsyncEngine, redis: Redis
-) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+async def sessions(engine: AsyncEngine, redis: Redis) -> async_sessionmaker[AsyncSession]:
     """A clean database and Redis for each test that touches them."""
     async with engine.begin() as connection:
         await connection.execute(text(f"TRUNCATE {_TABLES} RESTART IDENTITY CASCADE"))
     await redis.flushdb()
-    yield session_factory(engine)
+    return session_factory(engine)
 
 
 @pytest.fixture(scope="session")

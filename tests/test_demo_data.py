@@ -1,144 +1,49 @@
 """The demo data set: exact contents, idempotent loads, real documents, conflict-free bookings."""
 
-import asyncio
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-import httpx
 import pytest
 from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.engine import async_url, create_engine, session_factory
+from db.engine import create_engine, session_factory
 from db.enums import AppointmentStatus, Role
-from db.migrate import upgrade
+from db.migrate import upgrade_async
 from db.models import Appointment, Clinic, MedicalRecord, User
 from medappt.demo import DEMO_PASSWORDS, DemoSummary, demo_logins, load_demo_data
 from medappt.demo.plan import build_plan
 from medappt.passwords import verify_password
-from medappt.settings import load_settings
+from medappt.settings import Settings
 from medappt.storage import s3_client
+from tests.support.servers import Servers, drop_database, recreate_database, with_database
 
 if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client
     from types_aiobotocore_s3.type_defs import ObjectIdentifierTypeDef
 
-# ---------------------------------------------------------------------------
-# Fixtures: a migrated database of its own and a moto S3 server for this module.
-# Self-contained for now; meant to move into tests/conftest.py.
-# ---------------------------------------------------------------------------
-
-TEST_DATABASE_URL = os.environ.get(
-    "TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/medappt_demo_test"
-)
+# The demo data needs a database of its own: the shared one is emptied before each test.
+DEMO_DATABASE = "medappt_demo_test"
 DEMO_BUCKET = "medappt-demo-test"
-_MOTO_START_SECONDS = 30.0
 
 
 @pytest.fixture(scope="module")
-async def demo_database_url() -> AsyncIterator[str]:
-    """A freshly created and migrated database, dropped after the module."""
-    url = make_url(async_url(TEST_DATABASE_URL))
-    name = url.database
-    admin = create_async_engine(
-        url.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool
-    )
-
-    async def drop() -> None:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    await drop()
-    async with admin.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        database_url = url.render_as_string(hide_password=False)
-        # Alembic's env.py runs its own event loop: keep it off this one.
-        await asyncio.to_thread(upgrade, database_url)
-        yield database_url
-    finally:
-        await drop()
-        await admin.dispose()
-
-
-@pytest.fixture(scope="module")
-async def demo_sessions(demo_database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_engine(demo_database_url, pool_size=2)
+async def demo_sessions(servers: Servers) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    await recreate_database(servers.admin_database_url, DEMO_DATABASE)
+    database_url = with_database(servers.admin_database_url, DEMO_DATABASE)
+    await upgrade_async(database_url)
+    engine = create_engine(database_url, pool_size=2)
     yield session_factory(engine)
     await engine.dispose()
+    await drop_database(servers.admin_database_url, DEMO_DATABASE)
 
 
 @pytest.fixture(scope="module")
-def demo_s3_endpoint_url() -> Iterator[str]:
-    """``TEST_S3_ENDPOINT_URL`` when set, else a moto server started for the module."""
-    if configured := os.environ.get("TEST_S3_ENDPOINT_URL"):
-        yield configured
-        return
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        # moto builds some URLs from MOTO_PORT and prefers an inherited value over -p.
-        env={**os.environ, "MOTO_PORT": str(port)},
-    )
-    try:
-        _wait_until_answering(server, url)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-async def demo_s3(demo_s3_endpoint_url: str) -> AsyncIterator["S3Client"]:
-    settings = load_settings(
-        {
-            "S3_ENDPOINT_URL": demo_s3_endpoint_url,
-            "AWS_ACCESS_KEY_ID": "medappt-test",
-            "AWS_SECRET_ACCESS_KEY": "medappt-test",
-        }
-    )
+async def demo_s3(settings: Settings) -> AsyncIterator["S3Client"]:
     async with s3_client(settings) as client:
         yield client
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _wait_until_answering(server: "subprocess.Popen[bytes]", url: str) -> None:
-    deadline = time.monotonic() + _MOTO_START_SECONDS
-    while not _answers(url):
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"moto did not answer at {url} within {_MOTO_START_SECONDS}s")
-        # Waiting on the process paces the polling and notices a server that died.
-        try:
-            code = server.wait(timeout=0.1)
-        except subprocess.TimeoutExpired:
-            continue
-        raise RuntimeError(f"moto exited with status {code}")
-
-
-def _answers(url: str) -> bool:
-    try:
-        httpx.get(url, timeout=1, trust_env=False)
-    except httpx.TransportError:
-        return False
-    return True
 
 
 # ---------------------------------------------------------------------------

@@ -1,6 +1,9 @@
 """Health, readiness, GraphiQL and the behaviour that differs in production."""
 
 import dataclasses
+from collections.abc import AsyncIterator
+from functools import _lru_cache_wrapper
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -40,10 +43,10 @@ async def test_graphiql_is_served_in_dev(client: httpx.AsyncClient) -> None:
 
 
 @pytest.fixture
-async def prod_client(settings: Settings) -> httpx.AsyncClient:
+async def prod_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     prod = dataclasses.replace(settings, env="prod")
     async with serving(prod) as url, httpx.AsyncClient(base_url=url) as http:
-        yield http  # type: ignore[misc]
+        yield http
 
 
 async def test_production_serves_no_graphiql_and_no_introspection(
@@ -104,7 +107,7 @@ async def test_a_repeated_document_is_validated_once(client: httpx.AsyncClient) 
     # (strawberry issue #4635: rules built per request would miss every time).
     from strawberry.extensions.validation_cache import _get_validate_cache
 
-    cache = _get_validate_cache(256)
+    cache = cast(_lru_cache_wrapper[Any], _get_validate_cache(256))
     query = "query CacheProbe { clinics { id name } }"
     await graphql(client, query)
     before = cache.cache_info()

@@ -45,11 +45,14 @@ async def _insert(sessions: async_sessionmaker[AsyncSession], *rows: object) -> 
 
 async def _scheduled_count(sessions: async_sessionmaker[AsyncSession]) -> int:
     async with sessions() as session:
-        return await session.scalar(
-            select(func.count())
-            .select_from(Appointment)
-            .where(Appointment.status == AppointmentStatus.SCHEDULED)
-        ) or 0
+        return (
+            await session.scalar(
+                select(func.count())
+                .select_from(Appointment)
+                .where(Appointment.status == AppointmentStatus.SCHEDULED)
+            )
+            or 0
+        )
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,12 @@
 """arq WorkerSettings for ``medappt worker`` and the worker inside ``medappt dev``."""
 
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from typing import Any
 
 from arq.connections import RedisSettings
 from arq.cron import CronJob, cron
-from arq.worker import Worker, create_worker
+from arq.typing import StartupShutdown, WorkerCoroutine
+from arq.worker import Function, Worker, create_worker
 
 from db.engine import create_engine, session_factory
 from medappt.settings import Settings
@@ -23,13 +25,13 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 class WorkerSettings:
-    functions: ClassVar[list[Any]] = []
-    cron_jobs: ClassVar[list[CronJob]] = [
+    functions: Sequence[WorkerCoroutine | Function] = ()
+    cron_jobs: Sequence[CronJob] | None = [
         # Every second: a booking's confirmation should not wait for the relay.
         cron(relay_outbox, second=None, unique=True, run_at_startup=True),
     ]
-    on_startup = startup
-    on_shutdown = shutdown
+    on_startup: StartupShutdown | None = startup
+    on_shutdown: StartupShutdown | None = shutdown
     job_serializer = serialize_job
     job_deserializer = deserialize_job
 

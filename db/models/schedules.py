@@ -30,9 +30,7 @@ class ScheduleTemplate(Base):
             ["doctor_clinics.doctor_id", "doctor_clinics.clinic_id"],
             ondelete="CASCADE",
         ),
-        Index(
-            "ix_schedule_templates_doctor_clinic_day", "doctor_id", "clinic_id", "day_of_week"
-        ),
+        Index("ix_schedule_templates_doctor_clinic_day", "doctor_id", "clinic_id", "day_of_week"),
         # A doctor is in one place at a time: blocks on one weekday may not overlap.
         ExcludeConstraint(
             ("doctor_id", "="),

@@ -1,0 +1,3 @@
+from medappt.cli import main
+
+main()
