@@ -107,7 +107,7 @@ async def test_a_repeated_document_is_validated_once(client: httpx.AsyncClient) 
     # (strawberry issue #4635: rules built per request would miss every time).
     from strawberry.extensions.validation_cache import _get_validate_cache
 
-    cache = cast(_lru_cache_wrapper[Any], _get_validate_cache(256))
+    cache = cast("_lru_cache_wrapper[Any]", _get_validate_cache(256))
     query = "query CacheProbe { clinics { id name } }"
     await graphql(client, query)
     before = cache.cache_info()
