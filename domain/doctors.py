@@ -28,7 +28,7 @@ async def list_doctors(
             .exists()
         )
     if after is not None:
-        query = query.where(tuple_(Doctor.created_at, Doctor.id) < (after.at, after.id))
+        query = query.where(tuple_(Doctor.created_at, Doctor.id) < (after.at, after.uuid()))
     # One extra row tells whether another page exists without a COUNT.
     rows = (await session.scalars(query.limit(first + 1))).all()
     return Page(items=rows[:first], has_next_page=len(rows) > first)
@@ -39,4 +39,4 @@ async def doctors_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> Seq
 
 
 def doctor_cursor(doctor: Doctor) -> Cursor:
-    return Cursor(doctor.created_at, doctor.id)
+    return Cursor(doctor.created_at, str(doctor.id))

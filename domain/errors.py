@@ -38,3 +38,7 @@ class Forbidden(DomainError):
 
 class Unauthenticated(DomainError):
     code = ErrorCode.UNAUTHENTICATED
+
+
+class RateLimited(DomainError):
+    code = ErrorCode.RATE_LIMITED

@@ -11,6 +11,7 @@ from typing import Generic, TypeVar
 from domain.errors import BadUserInput
 
 MAX_PAGE_SIZE = 100
+INVALID_CURSOR = "Invalid cursor in `after`."
 
 T = TypeVar("T")
 
@@ -26,7 +27,19 @@ class Cursor:
     """Position after a row in (timestamp DESC, id DESC) order."""
 
     at: datetime
-    id: uuid.UUID
+    id: str
+
+    def uuid(self) -> uuid.UUID:
+        try:
+            return uuid.UUID(self.id)
+        except ValueError:
+            raise BadUserInput(INVALID_CURSOR) from None
+
+    def integer(self) -> int:
+        try:
+            return int(self.id)
+        except ValueError:
+            raise BadUserInput(INVALID_CURSOR) from None
 
     def encode(self) -> str:
         raw = f"{self.at.isoformat()}|{self.id}".encode()
@@ -37,11 +50,11 @@ class Cursor:
         try:
             raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
             at, id_ = raw.split("|")
-            cursor = cls(datetime.fromisoformat(at), uuid.UUID(id_))
+            cursor = cls(datetime.fromisoformat(at), id_)
         except (binascii.Error, UnicodeDecodeError, ValueError) as error:
-            raise BadUserInput("Invalid cursor in `after`.") from error
+            raise BadUserInput(INVALID_CURSOR) from error
         if cursor.at.tzinfo is None:
-            raise BadUserInput("Invalid cursor in `after`.")
+            raise BadUserInput(INVALID_CURSOR)
         return cursor
 
 

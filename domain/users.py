@@ -1,4 +1,6 @@
-from datetime import date
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Final
 
 from sqlalchemy.exc import IntegrityError
@@ -11,7 +13,16 @@ from domain.errors import BadUserInput
 from medappt.passwords import hash_password
 
 MIN_PASSWORD_LENGTH: Final = 8
+MAX_PASSWORD_LENGTH: Final = 256
 DEFAULT_SPECIALTY: Final = "General Practice"
+_E164 = re.compile(r"\+[1-9]\d{6,14}")
+
+
+@dataclass(frozen=True, slots=True)
+class NewUser:
+    user: User
+    patient: Patient | None
+    doctor: Doctor | None
 
 
 def normalize_email(email: str) -> str:
@@ -20,6 +31,19 @@ def normalize_email(email: str) -> str:
     if not local or "." not in domain or any(c.isspace() for c in email) or len(email) > 320:
         raise BadUserInput(f"{email!r} is not a valid e-mail address.")
     return f"{local}@{domain.lower()}"
+
+
+def _check_profile(name: str, password: str, date_of_birth: date | None, phone: str | None) -> None:
+    if not name.strip():
+        raise BadUserInput("`name` must not be empty.")
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise BadUserInput(
+            f"The password must have {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters."
+        )
+    if date_of_birth is not None and date_of_birth > datetime.now(UTC).date():
+        raise BadUserInput("`dateOfBirth` must not be in the future.")
+    if phone is not None and not _E164.fullmatch(phone):
+        raise BadUserInput("`phone` must be in E.164 form, e.g. +14155550123.")
 
 
 async def create_user(
@@ -32,14 +56,12 @@ async def create_user(
     specialty: str | None = None,
     date_of_birth: date | None = None,
     phone: str | None = None,
-) -> User:
+    sms_opt_in: bool = True,
+    email_opt_in: bool = True,
+) -> NewUser:
     """A user with the profile its role needs (a doctor or a patient). Does not commit."""
     email = normalize_email(email)
-    name = name.strip()
-    if not name:
-        raise BadUserInput("`name` must not be empty.")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise BadUserInput(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+    _check_profile(name, password, date_of_birth, phone)
     user = User(id=uuid7(), email=email, password_hash=hash_password(password), role=role)
     session.add(user)
     try:
@@ -49,9 +71,21 @@ async def create_user(
         if "uq_users_email_lower" in str(error.orig):
             raise BadUserInput(f"A user with e-mail {email} already exists.") from None
         raise
+    patient = doctor = None
     if role is Role.DOCTOR:
-        session.add(Doctor(user_id=user.id, name=name, specialty=specialty or DEFAULT_SPECIALTY))
+        doctor = Doctor(
+            user_id=user.id, name=name.strip(), specialty=specialty or DEFAULT_SPECIALTY
+        )
+        session.add(doctor)
     elif role is Role.PATIENT:
-        session.add(Patient(user_id=user.id, name=name, date_of_birth=date_of_birth, phone=phone))
+        patient = Patient(
+            user_id=user.id,
+            name=name.strip(),
+            date_of_birth=date_of_birth,
+            phone=phone,
+            sms_opt_in=sms_opt_in,
+            email_opt_in=email_opt_in,
+        )
+        session.add(patient)
     await session.flush()
-    return user
+    return NewUser(user=user, patient=patient, doctor=doctor)

@@ -1,27 +1,44 @@
 import uuid
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from functools import partial
+from typing import Any, cast
 
 from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Clinic, Doctor
+from domain.audit import AuditTrail
+from domain.caller import Caller
+from domain.patients import PatientProfile
 from loaders.clinics import load_clinics, load_clinics_of_doctors
 from loaders.doctors import load_doctors
+from loaders.patients import load_readable_patients
 
 
 @dataclass(frozen=True, slots=True)
 class Loaders:
-    """One set per request, so cached rows never outlive the request that read them."""
+    """One set per request, so cached rows never outlive the request that read them
+    and never cross from one caller to another."""
 
     clinic: DataLoader[uuid.UUID, Clinic | None]
     clinics_of_doctor: DataLoader[uuid.UUID, list[Clinic]]
     doctor: DataLoader[uuid.UUID, Doctor | None]
+    readable_patient: DataLoader[uuid.UUID, PatientProfile | None]
 
 
-def create_loaders(sessions: async_sessionmaker[AsyncSession]) -> Loaders:
+def create_loaders(
+    sessions: async_sessionmaker[AsyncSession], caller: Caller | None, audit: AuditTrail
+) -> Loaders:
     return Loaders(
         clinic=DataLoader(partial(load_clinics, sessions)),
         clinics_of_doctor=DataLoader(partial(load_clinics_of_doctors, sessions)),
         doctor=DataLoader(partial(load_doctors, sessions)),
+        # Refusals come back as exceptions in the batch, which load() raises.
+        readable_patient=DataLoader(
+            cast(
+                "Callable[[list[uuid.UUID]], Coroutine[Any, Any, list[PatientProfile | None]]]",
+                partial(load_readable_patients, sessions, caller, audit),
+            )
+        ),
     )

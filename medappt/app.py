@@ -24,7 +24,7 @@ class GraphQLApp(GraphQL[Context, None]):
     ) -> Context:
         assert isinstance(request, Request)  # no subscriptions are served
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        return build_context(request, request.state.services, request_id[:64])
+        return await build_context(request, request.state.services, request_id[:64])
 
 
 async def health(_: Request) -> Response:

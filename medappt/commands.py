@@ -12,7 +12,7 @@ async def create_user_command(settings: Settings, args: argparse.Namespace) -> N
     engine = create_engine(settings.require_database_url(), pool_size=1)
     try:
         async with session_factory(engine).begin() as session:
-            user = await create_user(
+            new = await create_user(
                 session,
                 email=args.email,
                 password=args.password,
@@ -22,6 +22,6 @@ async def create_user_command(settings: Settings, args: argparse.Namespace) -> N
                 date_of_birth=args.date_of_birth,
                 phone=args.phone,
             )
-        print(f"created {user.role.value.lower()} {user.email} ({user.id})")
+        print(f"created {new.user.role.value.lower()} {new.user.email} ({new.user.id})")
     finally:
         await engine.dispose()

@@ -1,21 +1,33 @@
-"""The per-request GraphQL context."""
+"""The per-request GraphQL context: who asks, and what they may use to answer."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
+from domain.audit import AuditTrail
+from domain.caller import Caller
+from domain.errors import Unauthenticated
 from loaders import Loaders, create_loaders
+from medappt.auth.revoked_tokens import is_revoked
 from medappt.services import Services
+
+INVALID_ACCESS = "Invalid or expired access token."
 
 
 @dataclass(frozen=True, slots=True)
 class Context:
     request: Request
     request_id: str
+    ip: str | None
     services: Services
+    caller: Caller | None
+    # A presented but unusable token: the whole request is refused with it.
+    credentials_error: Unauthenticated | None
+    audit: AuditTrail
     loaders: Loaders
+    _loaders_of_others: dict[Caller, Loaders] = field(default_factory=dict)
 
     @property
     def sessions(self) -> async_sessionmaker[AsyncSession]:
@@ -25,11 +37,59 @@ class Context:
     def redis(self) -> Redis:
         return self.services.redis
 
+    def loaders_for(self, viewer: Caller) -> Loaders:
+        """Loaders that check access as ``viewer``: a sign-in mutation answers as the
+        user who just signed in, not as the anonymous caller who asked."""
+        if viewer == self.caller:
+            return self.loaders
+        if viewer not in self._loaders_of_others:
+            self._loaders_of_others[viewer] = create_loaders(
+                self.sessions, viewer, self.audit.acting_as(viewer)
+            )
+        return self._loaders_of_others[viewer]
 
-def build_context(request: Request, services: Services, request_id: str) -> Context:
+    def require_caller(self) -> Caller:
+        if self.caller is None:
+            raise Unauthenticated("Sign in first.")
+        return self.caller
+
+
+async def authenticate(services: Services, authorization: str | None) -> Caller | None:
+    """The caller named by a Bearer access token; None without one."""
+    if authorization is None:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated(INVALID_ACCESS)
+    claims = services.tokens.verify_access(token.strip())
+    if await is_revoked(services.redis, claims.jti):
+        raise Unauthenticated(INVALID_ACCESS)
+    return Caller(
+        user_id=claims.user_id,
+        role=claims.role,
+        patient_id=claims.patient_id,
+        doctor_id=claims.doctor_id,
+        token_id=claims.jti,
+        token_expires_at=claims.expires_at,
+        family_id=claims.family_id,
+    )
+
+
+async def build_context(request: Request, services: Services, request_id: str) -> Context:
+    try:
+        caller = await authenticate(services, request.headers.get("authorization"))
+        credentials_error = None
+    except Unauthenticated as error:
+        caller, credentials_error = None, error
+    ip = request.client.host if request.client else None
+    audit = AuditTrail(caller=caller, ip=ip, request_id=request_id)
     return Context(
         request=request,
         request_id=request_id,
+        ip=ip,
         services=services,
-        loaders=create_loaders(services.sessions),
+        caller=caller,
+        credentials_error=credentials_error,
+        audit=audit,
+        loaders=create_loaders(services.sessions, caller, audit),
     )

@@ -9,6 +9,8 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.engine import create_engine, session_factory
+from medappt.auth.keys import load_token_keys
+from medappt.auth.tokens import TokenService
 from medappt.settings import Settings
 from medappt.storage import s3_client
 
@@ -25,12 +27,14 @@ class Services:
     analytics_sessions: async_sessionmaker[AsyncSession]
     redis: "Redis"
     s3: "S3Client"
+    tokens: TokenService
 
 
 @asynccontextmanager
 async def open_services(settings: Settings) -> AsyncIterator[Services]:
     database_url = settings.require_database_url()
     redis_url = settings.require_redis_url()
+    tokens = TokenService(load_token_keys(settings), settings.jwt_issuer, settings.jwt_audience)
     async with AsyncExitStack() as stack:
         engine = create_engine(database_url)
         stack.push_async_callback(engine.dispose)
@@ -48,4 +52,5 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             analytics_sessions=session_factory(analytics_engine),
             redis=redis,
             s3=s3,
+            tokens=tokens,
         )

@@ -31,6 +31,12 @@ class Settings:
     sendgrid_from: str | None
     sendgrid_base_url: str
     data_dir: Path
+    # Access and refresh tokens: the current signing key (a private JWK, JSON)
+    # and any older public keys still accepted while tokens they signed live.
+    jwt_private_key: str | None
+    jwt_public_keys: str | None
+    jwt_issuer: str
+    jwt_audience: str
 
     @property
     def is_prod(self) -> bool:
@@ -107,11 +113,17 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         sendgrid_from=get("SENDGRID_FROM"),
         sendgrid_base_url=get("SENDGRID_BASE_URL") or "https://api.sendgrid.com",
         data_dir=Path(get("MEDAPPT_DATA_DIR") or ".medappt"),
+        jwt_private_key=get("MEDAPPT_JWT_PRIVATE_KEY"),
+        jwt_public_keys=get("MEDAPPT_JWT_PUBLIC_KEYS"),
+        jwt_issuer=get("MEDAPPT_JWT_ISSUER") or "medappt",
+        jwt_audience=get("MEDAPPT_JWT_AUDIENCE") or "medappt-api",
     )
     if settings.is_prod:
         settings.require_servers()
         if not settings.s3_bucket:
             raise ConfigError("S3_BUCKET is not set")
+        if not settings.jwt_private_key:
+            raise ConfigError("MEDAPPT_JWT_PRIVATE_KEY is not set")
     _require_together(
         environ,
         "SMS through Twilio",

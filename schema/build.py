@@ -17,7 +17,9 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from schema.errors import assign_code
+from schema.mutation import Mutation
 from schema.query import Query
+from schema.request_hooks import CredentialsAndAudit
 
 MAX_DEPTH = 10
 MAX_ALIASES = 200
@@ -44,6 +46,7 @@ class MedapptSchema(Schema):
 def build_schema(*, introspection: bool = True) -> Schema:
     # Factories, not instances: an extension keeps per-request state.
     extensions: list[Callable[[], SchemaExtension]] = [
+        CredentialsAndAudit,
         partial(MaxTokensLimiter, MAX_TOKENS),
         partial(ParserCache, maxsize=256),
         partial(AddValidationRules, VALIDATION_RULES),
@@ -52,5 +55,8 @@ def build_schema(*, introspection: bool = True) -> Schema:
     if not introspection:
         extensions.append(DisableIntrospection)
     return MedapptSchema(
-        query=Query, extensions=extensions, config=StrawberryConfig(auto_camel_case=True)
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        config=StrawberryConfig(auto_camel_case=True),
     )

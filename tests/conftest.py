@@ -31,13 +31,15 @@ async def migrated(servers: Servers) -> Servers:
 
 
 @pytest.fixture(scope="session")
-def settings(servers: Servers) -> Settings:
+def settings(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     configured = load_settings({}).with_servers(
         database_url=servers.database_url,
         redis_url=servers.redis_url,
         s3_endpoint_url=servers.s3_endpoint_url,
     )
-    return dataclasses.replace(configured, s3_bucket=servers.s3_bucket)
+    return dataclasses.replace(
+        configured, s3_bucket=servers.s3_bucket, data_dir=tmp_path_factory.mktemp("data")
+    )
 
 
 @pytest.fixture(scope="session")

@@ -134,7 +134,7 @@ async def test_create_user_makes_the_user_and_its_profile(
         ),
         (
             ["--email", "new@clinic.example", "--password", "short", "--role", "admin"],
-            "medappt create-user: The password must have at least 8 characters.\n",
+            "medappt create-user: The password must have 8 to 256 characters.\n",
         ),
         (
             ["--email", "not-an-email", "--password", "long enough", "--role", "admin"],

@@ -1,6 +1,7 @@
 """Health, readiness, GraphiQL and the behaviour that differs in production."""
 
 import dataclasses
+import json
 from collections.abc import AsyncIterator
 from functools import _lru_cache_wrapper
 from typing import Any, cast
@@ -8,6 +9,7 @@ from typing import Any, cast
 import httpx
 import pytest
 
+from medappt.auth.keys import generate_signing_key
 from medappt.settings import Settings
 from tests.support.api import error_codes, graphql, serving
 
@@ -44,7 +46,8 @@ async def test_graphiql_is_served_in_dev(client: httpx.AsyncClient) -> None:
 
 @pytest.fixture
 async def prod_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    prod = dataclasses.replace(settings, env="prod")
+    key = json.dumps(generate_signing_key().as_dict(private=True))
+    prod = dataclasses.replace(settings, env="prod", jwt_private_key=key)
     async with serving(prod) as url, httpx.AsyncClient(base_url=url) as http:
         yield http
 

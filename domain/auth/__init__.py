@@ -1,0 +1,1 @@
+"""Accounts and sign-in sessions: passwords, token pairs, rotation, revocation."""

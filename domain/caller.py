@@ -1,0 +1,24 @@
+"""Who is asking: known from a verified access token, without a database lookup."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from db.enums import Role
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    user_id: uuid.UUID
+    role: Role
+    patient_id: uuid.UUID | None
+    doctor_id: uuid.UUID | None
+    # The access token's id and expiry (logout denylists it until then) and
+    # its refresh-token family (logout revokes it).
+    token_id: str
+    token_expires_at: datetime
+    family_id: uuid.UUID
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN

@@ -1,0 +1,1 @@
+"""Authentication: signing keys, tokens, passwords, the caller of a request."""

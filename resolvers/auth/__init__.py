@@ -1,0 +1,1 @@
+"""Sign-up, sign-in, token refresh, sign-out and `me`: one resolver a file."""

@@ -1,0 +1,37 @@
+import strawberry
+
+from db.enums import AuditOutcome
+from domain.audit import AuditEvent
+from domain.auth.sessions import revoke_family
+from domain.errors import Forbidden, Unauthenticated
+from medappt.auth.revoked_tokens import revoke
+from medappt.context import Context
+
+
+async def resolve_logout(info: strawberry.Info[Context], refresh_token: str | None = None) -> bool:
+    """Revokes the sign-in session (its refresh-token family) and the access token used."""
+    context = info.context
+    caller = context.caller
+    if refresh_token is not None:
+        claims = context.services.tokens.verify_refresh(refresh_token)
+        if caller is not None and caller.user_id != claims.user_id:
+            raise Forbidden("This refresh token belongs to someone else.")
+        family_id, user_id = claims.family_id, claims.user_id
+    elif caller is not None:
+        family_id, user_id = caller.family_id, caller.user_id
+    else:
+        raise Unauthenticated("Sign in first, or pass the refresh token to revoke.")
+    async with context.sessions.begin() as session:
+        await revoke_family(session, family_id, reason="signed out", user_id=user_id)
+    if caller is not None:
+        await revoke(context.redis, caller.token_id, caller.token_expires_at)
+    context.audit.record(
+        AuditEvent(
+            action="logout",
+            outcome=AuditOutcome.ALLOWED,
+            actor_user_id=user_id,
+            resource_type="RefreshTokenFamily",
+            resource_id=str(family_id),
+        )
+    )
+    return True

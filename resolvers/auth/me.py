@@ -1,0 +1,15 @@
+import strawberry
+from sqlalchemy import select
+
+from db.models import User as UserRow
+from medappt.context import Context
+from schema.types.user import User
+
+
+async def resolve_me(info: strawberry.Info[Context]) -> User | None:
+    caller = info.context.caller
+    if caller is None:
+        return None
+    async with info.context.sessions() as session:
+        email = await session.scalar(select(UserRow.email).where(UserRow.id == caller.user_id))
+    return User.of(email, caller) if email is not None else None

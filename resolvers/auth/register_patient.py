@@ -1,0 +1,54 @@
+from datetime import date
+
+import strawberry
+
+from db.enums import AuditOutcome, Role
+from domain.audit import AuditEvent
+from domain.auth.sessions import sign_in
+from domain.users import create_user
+from medappt.context import Context
+from resolvers.auth.payload import auth_payload
+from schema.types.user import AuthPayload
+
+
+@strawberry.input
+class RegisterPatientInput:
+    email: str
+    password: str
+    name: str
+    date_of_birth: date | None = None
+    phone: str | None = strawberry.field(default=None, description="E.164, e.g. +14155550123.")
+    sms_opt_in: bool = True
+    email_opt_in: bool = True
+
+
+async def resolve_register_patient(
+    info: strawberry.Info[Context], input: RegisterPatientInput
+) -> AuthPayload:
+    context = info.context
+    async with context.sessions.begin() as session:
+        new = await create_user(
+            session,
+            email=input.email,
+            password=input.password,
+            role=Role.PATIENT,
+            name=input.name,
+            date_of_birth=input.date_of_birth,
+            phone=input.phone,
+            sms_opt_in=input.sms_opt_in,
+            email_opt_in=input.email_opt_in,
+        )
+        signed_in = await sign_in(session, context.services.tokens, new.user)
+    assert new.patient is not None
+    context.audit.record(
+        AuditEvent(
+            action="patient.register",
+            outcome=AuditOutcome.ALLOWED,
+            patient_id=new.patient.id,
+            resource_type="Patient",
+            resource_id=str(new.patient.id),
+            actor_user_id=new.user.id,
+            actor_role=Role.PATIENT,
+        )
+    )
+    return auth_payload(signed_in)

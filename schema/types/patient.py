@@ -1,0 +1,41 @@
+import uuid
+from datetime import date
+
+import strawberry
+
+from domain.patients import PatientProfile
+from medappt.context import Context
+from resolvers.access_log import resolve_access_log
+from schema.types.access_log import AccessLogEntry
+from schema.types.connection import Connection
+
+
+@strawberry.type
+class Patient:
+    id: strawberry.ID
+    name: str
+    date_of_birth: date | None
+    email: str | None
+    phone: str | None
+    sms_opt_in: bool
+    email_opt_in: bool
+
+    # Who read this patient's data and when: for the patient and admins.
+    @strawberry.field
+    async def access_log(
+        self, info: strawberry.Info[Context], first: int | None = 20, after: str | None = None
+    ) -> Connection[AccessLogEntry]:
+        return await resolve_access_log(info, uuid.UUID(self.id), first, after)
+
+    @classmethod
+    def from_profile(cls, profile: PatientProfile) -> "Patient":
+        patient = profile.patient
+        return cls(
+            id=strawberry.ID(str(patient.id)),
+            name=patient.name,
+            date_of_birth=patient.date_of_birth,
+            email=profile.email,
+            phone=patient.phone,
+            sms_opt_in=patient.sms_opt_in,
+            email_opt_in=patient.email_opt_in,
+        )
