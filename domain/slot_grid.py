@@ -10,7 +10,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from operator import itemgetter
 from zoneinfo import ZoneInfo
 
 
@@ -41,53 +40,61 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _first_occurrence(wall: datetime, zone: ZoneInfo) -> datetime | None:
-    """The UTC instant at which naive ``wall`` first shows on the clock, None in a gap."""
-    instant = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
-    # A gap wall time maps to some instant whose clock reads differently.
-    if instant.astimezone(zone).replace(tzinfo=None) != wall:
-        return None
-    return instant
+def _first_occurrence(wall: datetime) -> datetime | None:
+    """The UTC instant at which ``wall`` (aware, fold=0) first shows on the clock, None in a gap."""
+    instant = wall.astimezone(UTC)
+    # A gap wall time maps to an instant whose clock reads differently. Same-zone datetimes
+    # compare by wall clock, which is the comparison wanted here.
+    return None if instant.astimezone(wall.tzinfo) != wall else instant
 
 
-def _end_instant(wall: datetime, zone: ZoneInfo) -> datetime:
+def _end_instant(wall: datetime) -> datetime:
     """The first occurrence of ``wall``, or the first existing instant after it if in a gap."""
-    instant = _first_occurrence(wall, zone)
+    instant = _first_occurrence(wall)
     if instant is not None:
         return instant
     # In a gap the two folds straddle the transition, which is the instant wanted: the
     # clock reads before ``wall`` up to it and after ``wall`` from it on. Transitions fall
     # on whole seconds, so a binary search over seconds finds it exactly.
-    low, high = sorted(wall.replace(tzinfo=zone, fold=f).astimezone(UTC) for f in (0, 1))
+    low, high = sorted(wall.replace(fold=f).astimezone(UTC) for f in (0, 1))
     low = low.replace(microsecond=0)
     below, above = 0, int((high - low).total_seconds()) + 1  # clock < wall at low, >= at high
     while above - below > 1:
         middle = (below + above) // 2
-        clock = (low + timedelta(seconds=middle)).astimezone(zone).replace(tzinfo=None)
+        clock = (low + timedelta(seconds=middle)).astimezone(wall.tzinfo)
         below, above = (below, middle) if clock >= wall else (middle, above)
     return low + timedelta(seconds=above)
 
 
-def _grid(local_date: date, zone: ZoneInfo, block: Block) -> list[tuple[datetime, datetime]]:
-    """``slot_times`` as UTC instants."""
+# (start UTC, end UTC, start local, end local): UTC to compare, local to show.
+_Instants = tuple[datetime, datetime, datetime, datetime]
+
+
+def _grid(local_date: date, zone: ZoneInfo, block: Block) -> list[_Instants]:
     if block.slot_minutes <= 0:
         raise ValueError(f"slot_minutes must be positive, got {block.slot_minutes}")
     length = timedelta(minutes=block.slot_minutes)
-    wall = datetime.combine(local_date, block.start_time)
-    end_wall = datetime.combine(local_date, block.end_time)
-    end = _end_instant(end_wall, zone)
-    slots: list[tuple[datetime, datetime]] = []
+    # Aware arithmetic within one zone is wall-clock arithmetic and yields fold=0, the
+    # first occurrence: exactly the grid's candidates.
+    wall = datetime.combine(local_date, block.start_time, zone).replace(fold=0)
+    end_wall = datetime.combine(local_date, block.end_time, zone).replace(fold=0)
+    end = _end_instant(end_wall)
+    slots: list[_Instants] = []
     while wall < end_wall:
-        start = _first_occurrence(wall, zone)
+        start = _first_occurrence(wall)
         if start is not None:
             finish = start + length  # UTC arithmetic: real elapsed time
             if finish > end:
                 break  # first occurrences grow with the wall time, so no later slot fits
             # After a spring-forward gap the grid can step back in real time.
             if not slots or start >= slots[-1][1]:
-                slots.append((start, finish))
-        wall += length  # naive arithmetic: the grid is in wall time
+                slots.append((start, finish, wall, finish.astimezone(zone)))
+        wall += length
     return slots
+
+
+def _by_start(item: tuple[_Instants, uuid.UUID]) -> datetime:
+    return item[0][0]
 
 
 def slot_times(local_date: date, zone: ZoneInfo, block: Block) -> list[tuple[datetime, datetime]]:
@@ -103,7 +110,7 @@ def slot_times(local_date: date, zone: ZoneInfo, block: Block) -> list[tuple[dat
 
     The result is sorted, non-overlapping, and in ``zone`` (so isoformat shows the offset).
     """
-    return [(s.astimezone(zone), e.astimezone(zone)) for s, e in _grid(local_date, zone, block)]
+    return [(start, end) for _, _, start, end in _grid(local_date, zone, block)]
 
 
 def day_slots(
@@ -121,12 +128,8 @@ def day_slots(
     with ``end <= start`` are empty and ignored.
     """
     grid = sorted(
-        (
-            (start, end, block.clinic_id)
-            for block in blocks
-            for start, end in _grid(local_date, zone, block)
-        ),
-        key=itemgetter(0),
+        ((slot, block.clinic_id) for block in blocks for slot in _grid(local_date, zone, block)),
+        key=_by_start,
     )
     # Merged into disjoint sorted intervals, busy time needs one forward pointer only.
     merged: list[tuple[datetime, datetime]] = []
@@ -141,13 +144,12 @@ def day_slots(
     now_utc = _utc(now)
     slots: list[Slot] = []
     index = 0
-    for start, end, clinic_id in grid:
+    for (start, end, local_start, local_end), clinic_id in grid:
         # Starts never decrease, so an interval ending by this start is done for good.
         while index < len(merged) and merged[index][1] <= start:
             index += 1
         taken = index < len(merged) and merged[index][0] < end
-        available = start > now_utc and not taken
-        slots.append(Slot(clinic_id, start.astimezone(zone), end.astimezone(zone), available))
+        slots.append(Slot(clinic_id, local_start, local_end, start > now_utc and not taken))
     return slots
 
 
@@ -161,9 +163,9 @@ def find_slot(
     """
     wanted = _utc(starts_at)
     for block in blocks:
-        for start, end in _grid(local_date, zone, block):
+        for start, _, local_start, local_end in _grid(local_date, zone, block):
             if start == wanted:
-                return block, start.astimezone(zone), end.astimezone(zone)
+                return block, local_start, local_end
             if start > wanted:
                 break
     return None

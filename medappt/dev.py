@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
 from collections.abc import Iterator
@@ -52,7 +53,7 @@ def run_dev(settings: Settings, *, host: str, port: int, data_dir: Path) -> None
         durable=True,
     )
     with embedded:
-        settings = settings.with_servers(
+        settings = dataclasses.replace(settings, data_dir=data_dir).with_servers(
             database_url=embedded.database_url,
             redis_url=embedded.redis_url,
             s3_endpoint_url=embedded.s3_endpoint_url,
