@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from db.enums import Role
+from domain.errors import Forbidden, Unauthenticated
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,3 +23,16 @@ class Caller:
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
+
+
+def require_signed_in(caller: Caller | None) -> Caller:
+    if caller is None:
+        raise Unauthenticated("Sign in first.")
+    return caller
+
+
+def require_admin(caller: Caller | None) -> Caller:
+    caller = require_signed_in(caller)
+    if not caller.is_admin:
+        raise Forbidden("Only administrators may do this.")
+    return caller

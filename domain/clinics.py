@@ -5,6 +5,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Clinic, DoctorClinic
+from domain.errors import BadUserInput
+from domain.timezones import clinic_zone
 
 
 async def list_clinics(session: AsyncSession) -> Sequence[Clinic]:
@@ -26,3 +28,14 @@ async def clinic_links(
         .order_by(Clinic.name, Clinic.id)
     )
     return [(doctor_id, clinic) for doctor_id, clinic in rows.all()]
+
+
+async def create_clinic(
+    session: AsyncSession, *, name: str, address: str | None, timezone: str
+) -> Clinic:
+    if not name.strip():
+        raise BadUserInput("`name` must not be empty.")
+    clinic = Clinic(name=name.strip(), address=address, timezone=clinic_zone(timezone).key)
+    session.add(clinic)
+    await session.flush()
+    return clinic

@@ -4,8 +4,11 @@ from collections.abc import Sequence
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Doctor, DoctorClinic
+from db.enums import Role
+from db.models import Clinic, Doctor, DoctorClinic
+from domain.errors import BadUserInput
 from domain.pagination import Cursor, Page, check_page_size
+from domain.users import create_user
 
 
 async def list_doctors(
@@ -40,3 +43,33 @@ async def doctors_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> Seq
 
 def doctor_cursor(doctor: Doctor) -> Cursor:
     return Cursor(doctor.created_at, str(doctor.id))
+
+
+async def create_doctor(
+    session: AsyncSession,
+    *,
+    email: str,
+    password: str,
+    name: str,
+    specialty: str,
+    clinic_ids: Sequence[uuid.UUID],
+) -> Doctor:
+    """A doctor's account and profile, working at the given clinics. Does not commit."""
+    if not specialty.strip():
+        raise BadUserInput("`specialty` must not be empty.")
+    wanted = set(clinic_ids)
+    found = set(await session.scalars(select(Clinic.id).where(Clinic.id.in_(wanted))))
+    if missing := wanted - found:
+        raise BadUserInput(f"No clinic has the id {sorted(map(str, missing))[0]}.")
+    new = await create_user(
+        session,
+        email=email,
+        password=password,
+        role=Role.DOCTOR,
+        name=name,
+        specialty=specialty.strip(),
+    )
+    assert new.doctor is not None
+    session.add_all(DoctorClinic(doctor_id=new.doctor.id, clinic_id=id_) for id_ in wanted)
+    await session.flush()
+    return new.doctor

@@ -42,3 +42,11 @@ class Unauthenticated(DomainError):
 
 class RateLimited(DomainError):
     code = ErrorCode.RATE_LIMITED
+
+
+class SlotUnavailable(DomainError):
+    code = ErrorCode.SLOT_UNAVAILABLE
+
+
+class Conflict(DomainError):
+    code = ErrorCode.CONFLICT

@@ -1,8 +1,8 @@
 """The slot grid: a doctor's weekly blocks cut into bookable slots on one clinic-local date.
 
 Pure functions. Templates speak wall-clock time while appointments and exceptions are
-instants, so daylight-saving transitions decide which slots exist. Every comparison is made
-in UTC: aware datetimes that share a tzinfo compare by wall clock and ignore ``fold``, which
+instants, so daylight-saving transitions decide which slots exist. Instants are compared in
+UTC: aware datetimes that share a tzinfo compare by wall clock and ignore ``fold``, which
 would confuse the two occurrences of a repeated hour.
 """
 
@@ -158,8 +158,9 @@ def find_slot(
 ) -> tuple[Block, datetime, datetime] | None:
     """The block and (start, end) in ``zone`` of the slot starting exactly at ``starts_at``.
 
-    None when ``starts_at`` is not a slot start on ``local_date``: inside a slot, in a gap
-    or outside every block. Booking validation checks requested starts with it.
+    None when ``starts_at`` is not a slot start on ``local_date``: inside a slot, outside
+    every block, or on a grid wall time that ``slot_times`` skips (lost to a spring-forward
+    gap or to an overlap after it). Booking validation checks requested starts with it.
     """
     wanted = _utc(starts_at)
     for block in blocks:

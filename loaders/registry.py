@@ -7,13 +7,17 @@ from typing import Any, cast
 from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import Clinic, Doctor
+from db.models import Appointment, Clinic, Doctor
 from domain.audit import AuditTrail
 from domain.caller import Caller
 from domain.patients import PatientProfile
+from domain.slot_grid import Slot
+from loaders.appointments import load_readable_appointments
 from loaders.clinics import load_clinics, load_clinics_of_doctors
 from loaders.doctors import load_doctors
 from loaders.patients import load_readable_patients
+from loaders.slots import load_slots
+from medappt.slot_cache import DayKey, SlotCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,10 +29,15 @@ class Loaders:
     clinics_of_doctor: DataLoader[uuid.UUID, list[Clinic]]
     doctor: DataLoader[uuid.UUID, Doctor | None]
     readable_patient: DataLoader[uuid.UUID, PatientProfile | None]
+    slots: DataLoader[DayKey, list[Slot]]
+    readable_appointment: DataLoader[uuid.UUID, Appointment | None]
 
 
 def create_loaders(
-    sessions: async_sessionmaker[AsyncSession], caller: Caller | None, audit: AuditTrail
+    sessions: async_sessionmaker[AsyncSession],
+    slot_cache: SlotCache,
+    caller: Caller | None,
+    audit: AuditTrail,
 ) -> Loaders:
     return Loaders(
         clinic=DataLoader(partial(load_clinics, sessions)),
@@ -39,6 +48,13 @@ def create_loaders(
             cast(
                 "Callable[[list[uuid.UUID]], Coroutine[Any, Any, list[PatientProfile | None]]]",
                 partial(load_readable_patients, sessions, caller, audit),
+            )
+        ),
+        slots=DataLoader(partial(load_slots, sessions, slot_cache)),
+        readable_appointment=DataLoader(
+            cast(
+                "Callable[[list[uuid.UUID]], Coroutine[Any, Any, list[Appointment | None]]]",
+                partial(load_readable_appointments, sessions, caller, audit),
             )
         ),
     )

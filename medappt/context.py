@@ -7,11 +7,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
 from domain.audit import AuditTrail
-from domain.caller import Caller
+from domain.caller import Caller, require_signed_in
 from domain.errors import Unauthenticated
 from loaders import Loaders, create_loaders
 from medappt.auth.revoked_tokens import is_revoked
 from medappt.services import Services
+from medappt.slot_cache import SlotCache
 
 INVALID_ACCESS = "Invalid or expired access token."
 
@@ -37,6 +38,10 @@ class Context:
     def redis(self) -> Redis:
         return self.services.redis
 
+    @property
+    def slot_cache(self) -> SlotCache:
+        return SlotCache(self.services.redis)
+
     def loaders_for(self, viewer: Caller) -> Loaders:
         """Loaders that check access as ``viewer``: a sign-in mutation answers as the
         user who just signed in, not as the anonymous caller who asked."""
@@ -44,14 +49,12 @@ class Context:
             return self.loaders
         if viewer not in self._loaders_of_others:
             self._loaders_of_others[viewer] = create_loaders(
-                self.sessions, viewer, self.audit.acting_as(viewer)
+                self.sessions, self.slot_cache, viewer, self.audit.acting_as(viewer)
             )
         return self._loaders_of_others[viewer]
 
     def require_caller(self) -> Caller:
-        if self.caller is None:
-            raise Unauthenticated("Sign in first.")
-        return self.caller
+        return require_signed_in(self.caller)
 
 
 async def authenticate(services: Services, authorization: str | None) -> Caller | None:
@@ -91,5 +94,5 @@ async def build_context(request: Request, services: Services, request_id: str) -
         caller=caller,
         credentials_error=credentials_error,
         audit=audit,
-        loaders=create_loaders(services.sessions, caller, audit),
+        loaders=create_loaders(services.sessions, SlotCache(services.redis), caller, audit),
     )

@@ -1,9 +1,21 @@
 import strawberry
 
+from resolvers.admin.add_schedule_exception import resolve_add_schedule_exception
+from resolvers.admin.add_schedule_template import resolve_add_schedule_template
+from resolvers.admin.create_clinic import resolve_create_clinic
+from resolvers.admin.create_doctor import resolve_create_doctor
+from resolvers.appointment_changes.book_appointment import resolve_book_appointment
+from resolvers.appointment_changes.cancel_appointment import resolve_cancel_appointment
+from resolvers.appointment_changes.reschedule_appointment import resolve_reschedule_appointment
+from resolvers.appointment_changes.set_appointment_status import resolve_set_appointment_status
 from resolvers.auth.login import resolve_login
 from resolvers.auth.logout import resolve_logout
 from resolvers.auth.refresh_token import resolve_refresh_token
 from resolvers.auth.register_patient import resolve_register_patient
+from schema.types.appointment import Appointment
+from schema.types.clinic import Clinic
+from schema.types.doctor import Doctor
+from schema.types.schedule import ScheduleException, ScheduleTemplate
 from schema.types.user import AuthPayload
 
 
@@ -16,3 +28,23 @@ class Mutation:
         description="Rotates the refresh token; reusing an old one revokes the session.",
     )
     logout: bool = strawberry.field(resolver=resolve_logout)
+
+    create_clinic: Clinic = strawberry.field(resolver=resolve_create_clinic)
+    create_doctor: Doctor = strawberry.field(resolver=resolve_create_doctor)
+    add_schedule_template: ScheduleTemplate = strawberry.field(
+        resolver=resolve_add_schedule_template
+    )
+    add_schedule_exception: ScheduleException = strawberry.field(
+        resolver=resolve_add_schedule_exception
+    )
+
+    book_appointment: Appointment = strawberry.field(resolver=resolve_book_appointment)
+    cancel_appointment: Appointment = strawberry.field(resolver=resolve_cancel_appointment)
+    reschedule_appointment: Appointment = strawberry.field(
+        resolver=resolve_reschedule_appointment,
+        description="Atomic: if the new time is taken, the old booking stays as it was.",
+    )
+    set_appointment_status: Appointment = strawberry.field(
+        resolver=resolve_set_appointment_status,
+        description="Doctor or admin, after the start: COMPLETED or NO_SHOW.",
+    )

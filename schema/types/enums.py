@@ -9,6 +9,8 @@ from db import enums
 # Registered in place, so the database's enums are the GraphQL enums.
 strawberry.enum(enums.Role)
 strawberry.enum(enums.AuditOutcome)
+strawberry.enum(enums.AppointmentStatus)
 
 Role: TypeAlias = enums.Role
 AuditOutcome: TypeAlias = enums.AuditOutcome
+AppointmentStatus: TypeAlias = enums.AppointmentStatus

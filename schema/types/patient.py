@@ -1,5 +1,6 @@
 import uuid
 from datetime import date
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -8,6 +9,10 @@ from medappt.context import Context
 from resolvers.access_log import resolve_access_log
 from schema.types.access_log import AccessLogEntry
 from schema.types.connection import Connection
+from schema.types.enums import AppointmentStatus
+
+if TYPE_CHECKING:
+    from schema.types.appointment import Appointment
 
 
 @strawberry.type
@@ -19,6 +24,19 @@ class Patient:
     phone: str | None
     sms_opt_in: bool
     email_opt_in: bool
+
+    @strawberry.field
+    async def appointments(
+        self,
+        info: strawberry.Info[Context],
+        first: int | None = 20,
+        after: str | None = None,
+        status: list[AppointmentStatus] | None = None,
+    ) -> Connection[Annotated["Appointment", strawberry.lazy("schema.types.appointment")]]:
+        # Imported here: appointments and patients refer to each other.
+        from resolvers.appointments import resolve_patient_appointments  # noqa: PLC0415
+
+        return await resolve_patient_appointments(info, uuid.UUID(self.id), first, after, status)
 
     # Who read this patient's data and when: for the patient and admins.
     @strawberry.field

@@ -1,0 +1,114 @@
+"""Cancel, reschedule and close appointments: legal status changes only."""
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.enums import AppointmentStatus, Role
+from db.models import Appointment
+from domain.booking import MAX_REASON_LENGTH, overlap_error, slot_at
+from domain.caller import Caller
+from domain.errors import BadUserInput, Conflict, Forbidden
+
+NOT_YOURS = "You may not change this appointment."
+
+
+async def _locked(session: AsyncSession, appointment_id: uuid.UUID) -> Appointment | None:
+    return await session.scalar(
+        select(Appointment).where(Appointment.id == appointment_id).with_for_update()
+    )
+
+
+async def _for_patient_change(
+    session: AsyncSession, caller: Caller, appointment_id: uuid.UUID
+) -> Appointment:
+    """The appointment, locked, if the caller is its patient or an admin. The same
+    refusal whether or not it exists."""
+    appointment = await _locked(session, appointment_id)
+    if appointment is None:
+        raise Forbidden(NOT_YOURS)
+    owner = caller.patient_id is not None and appointment.patient_id == caller.patient_id
+    if not (owner or caller.is_admin):
+        raise Forbidden(NOT_YOURS)
+    return appointment
+
+
+def _still_ahead(appointment: Appointment, action: str, now: datetime) -> None:
+    if appointment.status is not AppointmentStatus.SCHEDULED:
+        raise Conflict(
+            f"Only a scheduled appointment can be {action}; this one is {appointment.status.value}."
+        )
+    if appointment.starts_at <= now:
+        raise Conflict(f"This appointment has already started and can no longer be {action}.")
+
+
+async def cancel(
+    session: AsyncSession, caller: Caller, appointment_id: uuid.UUID, reason: str | None
+) -> Appointment:
+    """SCHEDULED -> CANCELLED; the slot is free the moment this commits. Does not commit."""
+    if reason is not None and len(reason) > MAX_REASON_LENGTH:
+        raise BadUserInput(f"`reason` is longer than {MAX_REASON_LENGTH} characters.")
+    appointment = await _for_patient_change(session, caller, appointment_id)
+    now = datetime.now(UTC)
+    _still_ahead(appointment, "cancelled", now)
+    appointment.status = AppointmentStatus.CANCELLED
+    appointment.cancelled_at = now
+    appointment.cancellation_reason = reason
+    appointment.updated_at = now
+    await session.flush()
+    return appointment
+
+
+async def reschedule(
+    session: AsyncSession, caller: Caller, appointment_id: uuid.UUID, starts_at: datetime
+) -> tuple[Appointment, datetime]:
+    """Moves the appointment to another slot of the same doctor and clinic, in one
+    transaction: the new time is taken and the old one freed together, or nothing
+    changes. Returns the appointment and its previous start. Does not commit."""
+    appointment = await _for_patient_change(session, caller, appointment_id)
+    now = datetime.now(UTC)
+    _still_ahead(appointment, "rescheduled", now)
+    previous_start = appointment.starts_at
+    new_start, new_end = await slot_at(
+        session, appointment.doctor_id, appointment.clinic_id, starts_at, now
+    )
+    appointment.starts_at, appointment.ends_at, appointment.updated_at = new_start, new_end, now
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as error:
+        raise overlap_error(error) or error from None
+    return appointment, previous_start
+
+
+CLOSING_STATUSES = (AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW)
+
+
+async def set_status(
+    session: AsyncSession, caller: Caller, appointment_id: uuid.UUID, status: AppointmentStatus
+) -> Appointment:
+    """A doctor (their own appointments) or an admin closes an appointment once it has
+    started. Does not commit."""
+    if status not in CLOSING_STATUSES:
+        raise BadUserInput("`status` must be COMPLETED or NO_SHOW.")
+    appointment = await _locked(session, appointment_id)
+    allowed = appointment is not None and (
+        caller.is_admin
+        or (caller.role is Role.DOCTOR and appointment.doctor_id == caller.doctor_id)
+    )
+    if appointment is None or not allowed:
+        raise Forbidden(NOT_YOURS)
+    if appointment.status is not AppointmentStatus.SCHEDULED:
+        raise Conflict(
+            f"Only a scheduled appointment can be marked {status.value}; "
+            f"this one is {appointment.status.value}."
+        )
+    now = datetime.now(UTC)
+    if appointment.starts_at > now:
+        raise Conflict(f"An appointment cannot be marked {status.value} before it starts.")
+    appointment.status, appointment.updated_at = status, now
+    await session.flush()
+    return appointment

@@ -1,0 +1,137 @@
+"""Booking a slot. PostgreSQL's exclusion constraints decide who gets it."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.enums import Role
+from db.models import Appointment, Clinic, DoctorClinic
+from domain.availability import load_doctor_days
+from domain.caller import Caller
+from domain.errors import BadUserInput, Forbidden, SlotUnavailable
+
+MAX_REASON_LENGTH = 2000
+SLOT_TAKEN = "Sorry, that time was just taken. Please choose another slot."
+PATIENT_BUSY = "The patient already has an appointment at that time."
+
+
+@dataclass(frozen=True, slots=True)
+class BookingRequest:
+    doctor_id: uuid.UUID
+    clinic_id: uuid.UUID
+    starts_at: datetime
+    reason: str | None = None
+    patient_id: uuid.UUID | None = None
+    idempotency_key: str | None = None
+
+
+def patient_to_book_for(caller: Caller, requested: uuid.UUID | None) -> uuid.UUID:
+    if caller.role is Role.ADMIN:
+        if requested is None:
+            raise BadUserInput("Administrators must name the patient (`patientId`).")
+        return requested
+    if caller.role is not Role.PATIENT or caller.patient_id is None:
+        raise Forbidden("Only patients and administrators may book appointments.")
+    if requested is not None and requested != caller.patient_id:
+        raise Forbidden("Only administrators may book for another patient.")
+    return caller.patient_id
+
+
+async def clinic_zone_of(
+    session: AsyncSession, doctor_id: uuid.UUID, clinic_id: uuid.UUID
+) -> ZoneInfo:
+    timezone = await session.scalar(
+        select(Clinic.timezone)
+        .join(DoctorClinic, DoctorClinic.clinic_id == Clinic.id)
+        .where(DoctorClinic.doctor_id == doctor_id, Clinic.id == clinic_id)
+    )
+    if timezone is None:
+        raise BadUserInput("That doctor does not work at that clinic.")
+    return ZoneInfo(timezone)
+
+
+async def slot_at(
+    session: AsyncSession,
+    doctor_id: uuid.UUID,
+    clinic_id: uuid.UUID,
+    starts_at: datetime,
+    now: datetime,
+) -> tuple[datetime, datetime]:
+    """The (start, end) of the slot that starts at ``starts_at``, if it may be booked
+    now; otherwise SLOT_UNAVAILABLE saying why. Whether someone else holds it is left
+    to the database."""
+    if starts_at.tzinfo is None:
+        raise BadUserInput("`startsAt` needs a UTC offset, e.g. 2026-03-02T09:00:00-05:00.")
+    zone = await clinic_zone_of(session, doctor_id, clinic_id)
+    local_date = starts_at.astimezone(zone).date()
+    day = (await load_doctor_days(session, [doctor_id], local_date, clinic_id))[doctor_id]
+    slot = day.find(local_date, clinic_id, starts_at)
+    if slot is None:
+        raise SlotUnavailable("That time is not a slot of the doctor's schedule at this clinic.")
+    if slot[0] <= now:
+        raise SlotUnavailable("That slot is in the past.")
+    if day.is_away(*slot):
+        raise SlotUnavailable("The doctor is away at that time.")
+    return slot
+
+
+def overlap_error(error: IntegrityError) -> SlotUnavailable | None:
+    message = str(error.orig)
+    if "ex_appointments_doctor_no_overlap" in message:
+        return SlotUnavailable(SLOT_TAKEN)
+    if "ex_appointments_patient_no_overlap" in message:
+        return SlotUnavailable(PATIENT_BUSY)
+    return None
+
+
+async def book(session: AsyncSession, caller: Caller, request: BookingRequest) -> Appointment:
+    """Books the slot, or returns the appointment an earlier call with the same
+    idempotency key made. Does not commit."""
+    patient_id = patient_to_book_for(caller, request.patient_id)
+    if request.reason is not None and len(request.reason) > MAX_REASON_LENGTH:
+        raise BadUserInput(f"`reason` is longer than {MAX_REASON_LENGTH} characters.")
+    if request.idempotency_key is not None:
+        earlier = await _booked_with_key(session, caller, request.idempotency_key)
+        if earlier is not None:
+            return earlier
+    starts_at, ends_at = await slot_at(
+        session, request.doctor_id, request.clinic_id, request.starts_at, datetime.now(UTC)
+    )
+    appointment = Appointment(
+        patient_id=patient_id,
+        doctor_id=request.doctor_id,
+        clinic_id=request.clinic_id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        reason=request.reason,
+        idempotency_key=request.idempotency_key,
+        booked_by_user_id=caller.user_id,
+    )
+    session.add(appointment)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as error:
+        if "uq_appointments_idempotency" in str(error.orig) and request.idempotency_key:
+            # A concurrent retry with the same key won: its booking is ours.
+            session.expunge(appointment)
+            earlier = await _booked_with_key(session, caller, request.idempotency_key)
+            assert earlier is not None
+            return earlier
+        if "fk_appointments_patient_id_patients" in str(error.orig):
+            raise BadUserInput("No patient has that id.") from None
+        raise overlap_error(error) or error from None
+    return appointment
+
+
+async def _booked_with_key(session: AsyncSession, caller: Caller, key: str) -> Appointment | None:
+    return await session.scalar(
+        select(Appointment).where(
+            Appointment.booked_by_user_id == caller.user_id, Appointment.idempotency_key == key
+        )
+    )

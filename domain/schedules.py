@@ -1,0 +1,86 @@
+"""Doctors' weekly templates and the exceptions when they are away."""
+
+import uuid
+from datetime import datetime, time
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import DoctorClinic, ScheduleException, ScheduleTemplate
+from domain.errors import BadUserInput
+
+MIN_SLOT_MINUTES, MAX_SLOT_MINUTES = 5, 240
+
+
+async def add_template(
+    session: AsyncSession,
+    *,
+    doctor_id: uuid.UUID,
+    clinic_id: uuid.UUID,
+    day_of_week: int,
+    start_time: time,
+    end_time: time,
+    slot_minutes: int,
+) -> ScheduleTemplate:
+    """Does not commit. Overlaps with the doctor's other blocks that weekday are refused
+    by the database (an exclusion constraint) and reported as bad input."""
+    if not 1 <= day_of_week <= 7:
+        raise BadUserInput("`dayOfWeek` must be 1 (Monday) to 7 (Sunday).")
+    if end_time <= start_time:
+        raise BadUserInput("`endTime` must be after `startTime`.")
+    if not MIN_SLOT_MINUTES <= slot_minutes <= MAX_SLOT_MINUTES:
+        raise BadUserInput(
+            f"`slotMinutes` must be between {MIN_SLOT_MINUTES} and {MAX_SLOT_MINUTES}."
+        )
+    works_there = await session.scalar(
+        select(DoctorClinic.doctor_id).where(
+            DoctorClinic.doctor_id == doctor_id, DoctorClinic.clinic_id == clinic_id
+        )
+    )
+    if works_there is None:
+        raise BadUserInput("The doctor does not work at that clinic.")
+    template = ScheduleTemplate(
+        doctor_id=doctor_id,
+        clinic_id=clinic_id,
+        day_of_week=day_of_week,
+        start_time=start_time,
+        end_time=end_time,
+        slot_minutes=slot_minutes,
+    )
+    session.add(template)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as error:
+        if "ex_schedule_templates_no_overlap" in str(error.orig):
+            raise BadUserInput(
+                "This block overlaps another of the doctor's blocks on that weekday."
+            ) from None
+        raise
+    return template
+
+
+async def add_exception(
+    session: AsyncSession,
+    *,
+    doctor_id: uuid.UUID,
+    starts_at: datetime,
+    ends_at: datetime,
+    reason: str | None,
+) -> ScheduleException:
+    if starts_at.tzinfo is None or ends_at.tzinfo is None:
+        raise BadUserInput("`startsAt` and `endsAt` need a UTC offset.")
+    if ends_at <= starts_at:
+        raise BadUserInput("`endsAt` must be after `startsAt`.")
+    exception = ScheduleException(
+        doctor_id=doctor_id, starts_at=starts_at, ends_at=ends_at, reason=reason
+    )
+    session.add(exception)
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        if "fk_schedule_exceptions_doctor_id_doctors" in str(error.orig):
+            raise BadUserInput("No doctor has that id.") from None
+        raise
+    return exception

@@ -1,0 +1,1 @@
+"""Administrators set up clinics, doctors and schedules: one mutation a file."""

@@ -1,0 +1,34 @@
+from datetime import datetime
+
+import strawberry
+
+from domain.caller import require_admin
+from domain.schedules import add_exception
+from medappt.context import Context
+from schema.ids import parse_id
+from schema.types.schedule import ScheduleException
+
+
+@strawberry.input
+class ScheduleExceptionInput:
+    doctor_id: strawberry.ID
+    starts_at: datetime
+    ends_at: datetime
+    reason: str | None = None
+
+
+async def resolve_add_schedule_exception(
+    info: strawberry.Info[Context], input: ScheduleExceptionInput
+) -> ScheduleException:
+    require_admin(info.context.caller)
+    doctor_id = parse_id(input.doctor_id, "doctorId")
+    async with info.context.sessions.begin() as session:
+        exception = await add_exception(
+            session,
+            doctor_id=doctor_id,
+            starts_at=input.starts_at,
+            ends_at=input.ends_at,
+            reason=input.reason,
+        )
+    await info.context.slot_cache.invalidate([doctor_id])
+    return ScheduleException.from_model(exception)

@@ -1,0 +1,30 @@
+import strawberry
+
+from domain.caller import require_admin
+from domain.doctors import create_doctor
+from medappt.context import Context
+from schema.ids import parse_id
+from schema.types.doctor import Doctor
+
+
+@strawberry.input
+class CreateDoctorInput:
+    email: str
+    password: str
+    name: str
+    specialty: str
+    clinic_ids: list[strawberry.ID]
+
+
+async def resolve_create_doctor(info: strawberry.Info[Context], input: CreateDoctorInput) -> Doctor:
+    require_admin(info.context.caller)
+    async with info.context.sessions.begin() as session:
+        doctor = await create_doctor(
+            session,
+            email=input.email,
+            password=input.password,
+            name=input.name,
+            specialty=input.specialty,
+            clinic_ids=[parse_id(id_, "clinicIds") for id_ in input.clinic_ids],
+        )
+    return Doctor.from_model(doctor)

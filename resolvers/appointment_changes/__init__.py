@@ -1,0 +1,1 @@
+"""Booking and changing appointments: one mutation a file."""

@@ -1,0 +1,43 @@
+from datetime import datetime
+
+import strawberry
+
+from domain.booking import BookingRequest, book
+from medappt.context import Context
+from resolvers.appointment_changes.audit import changed
+from schema.ids import parse_id
+from schema.types.appointment import Appointment
+
+
+@strawberry.input
+class BookAppointmentInput:
+    doctor_id: strawberry.ID
+    clinic_id: strawberry.ID
+    starts_at: datetime
+    reason: str | None = None
+    patient_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Administrators only: the patient to book for."
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="Retries with the same key return the first booking."
+    )
+
+
+async def resolve_book_appointment(
+    info: strawberry.Info[Context], input: BookAppointmentInput
+) -> Appointment:
+    context = info.context
+    caller = context.require_caller()
+    request = BookingRequest(
+        doctor_id=parse_id(input.doctor_id, "doctorId"),
+        clinic_id=parse_id(input.clinic_id, "clinicId"),
+        starts_at=input.starts_at,
+        reason=input.reason,
+        patient_id=parse_id(input.patient_id, "patientId") if input.patient_id else None,
+        idempotency_key=input.idempotency_key,
+    )
+    async with context.sessions.begin() as session:
+        appointment = await book(session, caller, request)
+    await context.slot_cache.invalidate([appointment.doctor_id])
+    context.audit.record(changed("appointment.book", appointment))
+    return Appointment.from_model(appointment)

@@ -1,0 +1,19 @@
+import strawberry
+
+from domain.appointment_changes import cancel
+from medappt.context import Context
+from resolvers.appointment_changes.audit import changed
+from schema.ids import parse_id
+from schema.types.appointment import Appointment
+
+
+async def resolve_cancel_appointment(
+    info: strawberry.Info[Context], id: strawberry.ID, reason: str | None = None
+) -> Appointment:
+    context = info.context
+    caller = context.require_caller()
+    async with context.sessions.begin() as session:
+        appointment = await cancel(session, caller, parse_id(id), reason)
+    await context.slot_cache.invalidate([appointment.doctor_id])
+    context.audit.record(changed("appointment.cancel", appointment))
+    return Appointment.from_model(appointment)

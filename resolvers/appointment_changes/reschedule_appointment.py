@@ -1,0 +1,21 @@
+from datetime import datetime
+
+import strawberry
+
+from domain.appointment_changes import reschedule
+from medappt.context import Context
+from resolvers.appointment_changes.audit import changed
+from schema.ids import parse_id
+from schema.types.appointment import Appointment
+
+
+async def resolve_reschedule_appointment(
+    info: strawberry.Info[Context], id: strawberry.ID, starts_at: datetime
+) -> Appointment:
+    context = info.context
+    caller = context.require_caller()
+    async with context.sessions.begin() as session:
+        appointment, _ = await reschedule(session, caller, parse_id(id), starts_at)
+    await context.slot_cache.invalidate([appointment.doctor_id])
+    context.audit.record(changed("appointment.reschedule", appointment))
+    return Appointment.from_model(appointment)

@@ -1,0 +1,19 @@
+import strawberry
+
+from db.enums import AppointmentStatus
+from domain.appointment_changes import set_status
+from medappt.context import Context
+from resolvers.appointment_changes.audit import changed
+from schema.ids import parse_id
+from schema.types.appointment import Appointment
+
+
+async def resolve_set_appointment_status(
+    info: strawberry.Info[Context], id: strawberry.ID, status: AppointmentStatus
+) -> Appointment:
+    context = info.context
+    caller = context.require_caller()
+    async with context.sessions.begin() as session:
+        appointment = await set_status(session, caller, parse_id(id), status)
+    context.audit.record(changed("appointment.status", appointment))
+    return Appointment.from_model(appointment)

@@ -1,0 +1,30 @@
+import uuid
+from datetime import date
+
+import strawberry
+
+from domain.errors import NotFound
+from medappt.context import Context
+from medappt.slot_cache import DayKey
+from schema.ids import parse_id
+from schema.types.slot import Slot
+
+
+async def doctor_slots(
+    info: strawberry.Info[Context], doctor_id: uuid.UUID, day: date, clinic_id: uuid.UUID | None
+) -> list[Slot]:
+    slots = await info.context.loaders.slots.load(DayKey(doctor_id, day, clinic_id))
+    return [Slot.of(slot) for slot in slots]
+
+
+async def resolve_available_slots(
+    info: strawberry.Info[Context],
+    doctor_id: strawberry.ID,
+    date: date,
+    clinic_id: strawberry.ID | None = None,
+) -> list[Slot]:
+    doctor = parse_id(doctor_id, "doctorId")
+    if await info.context.loaders.doctor.load(doctor) is None:
+        raise NotFound("No doctor has that id.")
+    clinic = parse_id(clinic_id, "clinicId") if clinic_id is not None else None
+    return await doctor_slots(info, doctor, date, clinic)

@@ -1,0 +1,64 @@
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import strawberry
+
+from db import models
+from medappt.context import Context
+from schema.types.clinic import Clinic
+from schema.types.doctor import Doctor
+from schema.types.enums import AppointmentStatus
+from schema.types.patient import Patient
+
+
+@strawberry.type
+class Appointment:
+    id: strawberry.ID
+    status: AppointmentStatus
+    reason: str | None
+    cancellation_reason: str | None
+    created_at: datetime
+    row: strawberry.Private[models.Appointment]
+
+    async def _zone(self, info: strawberry.Info[Context]) -> ZoneInfo:
+        clinic = await info.context.loaders.clinic.load(self.row.clinic_id)
+        assert clinic is not None  # a foreign key guarantees it
+        return ZoneInfo(clinic.timezone)
+
+    # Times are in the clinic's local time, with its UTC offset.
+    @strawberry.field
+    async def starts_at(self, info: strawberry.Info[Context]) -> datetime:
+        return self.row.starts_at.astimezone(await self._zone(info))
+
+    @strawberry.field
+    async def ends_at(self, info: strawberry.Info[Context]) -> datetime:
+        return self.row.ends_at.astimezone(await self._zone(info))
+
+    @strawberry.field
+    async def patient(self, info: strawberry.Info[Context]) -> Patient:
+        profile = await info.context.loaders.readable_patient.load(self.row.patient_id)
+        assert profile is not None  # a foreign key guarantees it
+        return Patient.from_profile(profile)
+
+    @strawberry.field
+    async def doctor(self, info: strawberry.Info[Context]) -> Doctor:
+        doctor = await info.context.loaders.doctor.load(self.row.doctor_id)
+        assert doctor is not None
+        return Doctor.from_model(doctor)
+
+    @strawberry.field
+    async def clinic(self, info: strawberry.Info[Context]) -> Clinic:
+        clinic = await info.context.loaders.clinic.load(self.row.clinic_id)
+        assert clinic is not None
+        return Clinic.from_model(clinic)
+
+    @classmethod
+    def from_model(cls, appointment: models.Appointment) -> "Appointment":
+        return cls(
+            id=strawberry.ID(str(appointment.id)),
+            status=appointment.status,
+            reason=appointment.reason,
+            cancellation_reason=appointment.cancellation_reason,
+            created_at=appointment.created_at,
+            row=appointment,
+        )
