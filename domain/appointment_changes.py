@@ -75,9 +75,11 @@ async def reschedule(
     new_start, new_end = await slot_at(
         session, appointment.doctor_id, appointment.clinic_id, starts_at, now
     )
-    appointment.starts_at, appointment.ends_at, appointment.updated_at = new_start, new_end, now
     try:
+        # Changed inside the savepoint: begin_nested() flushes what is pending first.
         async with session.begin_nested():
+            appointment.starts_at, appointment.ends_at = new_start, new_end
+            appointment.updated_at = now
             await session.flush()
     except IntegrityError as error:
         raise overlap_error(error) or error from None

@@ -112,17 +112,20 @@ async def book(session: AsyncSession, caller: Caller, request: BookingRequest) -
         idempotency_key=request.idempotency_key,
         booked_by_user_id=caller.user_id,
     )
-    session.add(appointment)
     try:
+        # Added inside the savepoint: begin_nested() flushes what is pending first.
         async with session.begin_nested():
+            session.add(appointment)
             await session.flush()
     except IntegrityError as error:
-        if "uq_appointments_idempotency" in str(error.orig) and request.idempotency_key:
-            # A concurrent retry with the same key won: its booking is ours.
-            session.expunge(appointment)
+        # Rolling back the savepoint already took the new row out of the session.
+        if request.idempotency_key is not None:
+            # A concurrent retry with the same key may have won (on the key, or on
+            # the slot it took first): its booking is ours. It has committed, or
+            # PostgreSQL would still be waiting for it.
             earlier = await _booked_with_key(session, caller, request.idempotency_key)
-            assert earlier is not None
-            return earlier
+            if earlier is not None:
+                return earlier
         if "fk_appointments_patient_id_patients" in str(error.orig):
             raise BadUserInput("No patient has that id.") from None
         raise overlap_error(error) or error from None

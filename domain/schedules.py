@@ -48,9 +48,9 @@ async def add_template(
         end_time=end_time,
         slot_minutes=slot_minutes,
     )
-    session.add(template)
     try:
         async with session.begin_nested():
+            session.add(template)
             await session.flush()
     except IntegrityError as error:
         if "ex_schedule_templates_no_overlap" in str(error.orig):

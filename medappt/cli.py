@@ -39,6 +39,16 @@ def _parser() -> argparse.ArgumentParser:
     user.add_argument("--date-of-birth", type=date.fromisoformat, help="for patients, YYYY-MM-DD")
     user.add_argument("--phone", help="for patients, E.164")
 
+    scale = commands.add_parser(
+        "seed-scale",
+        help="fill an empty database with 500 doctors, 100k patients, 500k appointments",
+    )
+    scale.add_argument("--doctors", type=int, default=500)
+    scale.add_argument("--patients", type=int, default=100_000)
+    scale.add_argument("--appointments", type=int, default=500_000)
+    scale.add_argument("--clinics", type=int, default=20)
+    scale.add_argument("--seed", type=int, default=1)
+
     commands.add_parser("export-schema", help="print the GraphQL SDL")
     return parser
 
@@ -82,6 +92,23 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
             from medappt.commands import create_user_command
 
             asyncio.run(create_user_command(settings, args))
+        case "seed-scale":
+            from medappt.scale import ScaleSeedRefused, seed_scale
+
+            try:
+                summary = asyncio.run(
+                    seed_scale(
+                        settings.require_database_url(),
+                        doctors=args.doctors,
+                        patients=args.patients,
+                        appointments=args.appointments,
+                        clinics=args.clinics,
+                        seed=args.seed,
+                    )
+                )
+            except (ScaleSeedRefused, ValueError) as error:
+                raise ConfigError(str(error)) from None
+            print(summary)
         case "export-schema":
             from schema import build_schema
 
