@@ -12,6 +12,7 @@ from db.models import Appointment
 from domain.booking import MAX_REASON_LENGTH, overlap_error, slot_at
 from domain.caller import Caller
 from domain.errors import BadUserInput, Conflict, Forbidden
+from domain.savepoints import flush_guarded
 
 NOT_YOURS = "You may not change this appointment."
 
@@ -75,12 +76,13 @@ async def reschedule(
     new_start, new_end = await slot_at(
         session, appointment.doctor_id, appointment.clinic_id, starts_at, now
     )
+
+    def move() -> None:
+        appointment.starts_at, appointment.ends_at = new_start, new_end
+        appointment.updated_at = now
+
     try:
-        # Changed inside the savepoint: begin_nested() flushes what is pending first.
-        async with session.begin_nested():
-            appointment.starts_at, appointment.ends_at = new_start, new_end
-            appointment.updated_at = now
-            await session.flush()
+        await flush_guarded(session, move)
     except IntegrityError as error:
         raise overlap_error(error) or error from None
     return appointment, previous_start

@@ -14,6 +14,7 @@ from db.models import Appointment, Clinic, DoctorClinic
 from domain.availability import load_doctor_days
 from domain.caller import Caller
 from domain.errors import BadUserInput, Forbidden, SlotUnavailable
+from domain.savepoints import flush_guarded
 
 MAX_REASON_LENGTH = 2000
 SLOT_TAKEN = "Sorry, that time was just taken. Please choose another slot."
@@ -113,10 +114,7 @@ async def book(session: AsyncSession, caller: Caller, request: BookingRequest) -
         booked_by_user_id=caller.user_id,
     )
     try:
-        # Added inside the savepoint: begin_nested() flushes what is pending first.
-        async with session.begin_nested():
-            session.add(appointment)
-            await session.flush()
+        await flush_guarded(session, lambda: session.add(appointment))
     except IntegrityError as error:
         # Rolling back the savepoint already took the new row out of the session.
         if request.idempotency_key is not None:

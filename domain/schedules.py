@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import DoctorClinic, ScheduleException, ScheduleTemplate
 from domain.errors import BadUserInput
+from domain.savepoints import flush_guarded
 
 MIN_SLOT_MINUTES, MAX_SLOT_MINUTES = 5, 240
 
@@ -49,9 +50,7 @@ async def add_template(
         slot_minutes=slot_minutes,
     )
     try:
-        async with session.begin_nested():
-            session.add(template)
-            await session.flush()
+        await flush_guarded(session, lambda: session.add(template))
     except IntegrityError as error:
         if "ex_schedule_templates_no_overlap" in str(error.orig):
             raise BadUserInput(

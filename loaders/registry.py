@@ -11,12 +11,15 @@ from db.models import Appointment, Clinic, Doctor
 from domain.audit import AuditTrail
 from domain.caller import Caller
 from domain.patients import PatientProfile
+from domain.records import RecordsPage
 from domain.slot_grid import Slot
 from loaders.appointments import load_readable_appointments
 from loaders.clinics import load_clinics, load_clinics_of_doctors
 from loaders.doctors import load_doctors
 from loaders.patients import load_readable_patients
+from loaders.records import DocumentRef, RecordsKey, load_document_urls, load_records
 from loaders.slots import load_slots
+from medappt.documents import DocumentLinks
 from medappt.slot_cache import DayKey, SlotCache
 
 
@@ -31,18 +34,22 @@ class Loaders:
     readable_patient: DataLoader[uuid.UUID, PatientProfile | None]
     slots: DataLoader[DayKey, list[Slot]]
     readable_appointment: DataLoader[uuid.UUID, Appointment | None]
+    records: DataLoader[RecordsKey, RecordsPage]
+    document_url: DataLoader[DocumentRef, str]
 
 
 def create_loaders(
     sessions: async_sessionmaker[AsyncSession],
     slot_cache: SlotCache,
+    documents: DocumentLinks,
     caller: Caller | None,
     audit: AuditTrail,
 ) -> Loaders:
+    doctor: DataLoader[uuid.UUID, Doctor | None] = DataLoader(partial(load_doctors, sessions))
     return Loaders(
         clinic=DataLoader(partial(load_clinics, sessions)),
         clinics_of_doctor=DataLoader(partial(load_clinics_of_doctors, sessions)),
-        doctor=DataLoader(partial(load_doctors, sessions)),
+        doctor=doctor,
         # Refusals come back as exceptions in the batch, which load() raises.
         readable_patient=DataLoader(
             cast(
@@ -57,4 +64,6 @@ def create_loaders(
                 partial(load_readable_appointments, sessions, caller, audit),
             )
         ),
+        records=DataLoader(partial(load_records, sessions, doctor)),
+        document_url=DataLoader(partial(load_document_urls, documents, caller, audit)),
     )

@@ -49,7 +49,11 @@ class Context:
             return self.loaders
         if viewer not in self._loaders_of_others:
             self._loaders_of_others[viewer] = create_loaders(
-                self.sessions, self.slot_cache, viewer, self.audit.acting_as(viewer)
+                self.sessions,
+                self.slot_cache,
+                self.services.documents,
+                viewer,
+                self.audit.acting_as(viewer),
             )
         return self._loaders_of_others[viewer]
 
@@ -94,5 +98,7 @@ async def build_context(request: Request, services: Services, request_id: str) -
         caller=caller,
         credentials_error=credentials_error,
         audit=audit,
-        loaders=create_loaders(services.sessions, SlotCache(services.redis), caller, audit),
+        loaders=create_loaders(
+            services.sessions, SlotCache(services.redis), services.documents, caller, audit
+        ),
     )

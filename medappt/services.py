@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from db.engine import create_engine, session_factory
 from medappt.auth.keys import load_token_keys
 from medappt.auth.tokens import TokenService
+from medappt.documents import DocumentLinks
 from medappt.settings import Settings
 from medappt.storage import s3_client
 
@@ -28,6 +29,7 @@ class Services:
     redis: "Redis"
     s3: "S3Client"
     tokens: TokenService
+    documents: DocumentLinks
 
 
 @asynccontextmanager
@@ -53,4 +55,5 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             redis=redis,
             s3=s3,
             tokens=tokens,
+            documents=DocumentLinks(s3, settings.s3_bucket, settings.document_url_seconds),
         )

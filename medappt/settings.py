@@ -37,6 +37,9 @@ class Settings:
     jwt_public_keys: str | None
     jwt_issuer: str
     jwt_audience: str
+    # Medical record documents.
+    max_upload_bytes: int
+    document_url_seconds: int
 
     @property
     def is_prod(self) -> bool:
@@ -117,6 +120,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         jwt_public_keys=get("MEDAPPT_JWT_PUBLIC_KEYS"),
         jwt_issuer=get("MEDAPPT_JWT_ISSUER") or "medappt",
         jwt_audience=get("MEDAPPT_JWT_AUDIENCE") or "medappt-api",
+        max_upload_bytes=_positive_int(environ, "MEDAPPT_MAX_UPLOAD_BYTES", 50 * 1024 * 1024),
+        document_url_seconds=_positive_int(environ, "MEDAPPT_DOCUMENT_URL_SECONDS", 3600),
     )
     if settings.is_prod:
         settings.require_servers()
@@ -131,6 +136,15 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     )
     _require_together(environ, "e-mail through SendGrid", ("SENDGRID_API_KEY", "SENDGRID_FROM"))
     return settings
+
+
+def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) == 0:
+        raise ConfigError(f"{name} must be a positive whole number, not {raw!r}")
+    return int(raw)
 
 
 def _require_together(environ: Mapping[str, str], purpose: str, names: tuple[str, ...]) -> None:

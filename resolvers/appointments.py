@@ -59,5 +59,7 @@ async def resolve_doctor_schedule(
     if not (caller.is_admin or (caller.role is Role.DOCTOR and caller.doctor_id == doctor)):
         raise Forbidden("Only the doctor and administrators may see this schedule.")
     async with context.sessions() as session:
-        appointments = await doctor_day(session, doctor, date)
-    return [Appointment.from_model(appointment) for appointment in appointments]
+        day = await doctor_day(session, doctor, date)
+    for _, clinic in day:
+        context.loaders.clinic.prime(clinic.id, clinic)
+    return [Appointment.from_model(appointment) for appointment, _ in day]

@@ -12,9 +12,12 @@ from resolvers.auth.login import resolve_login
 from resolvers.auth.logout import resolve_logout
 from resolvers.auth.refresh_token import resolve_refresh_token
 from resolvers.auth.register_patient import resolve_register_patient
+from resolvers.records_changes.confirm_record_upload import resolve_confirm_record_upload
+from resolvers.records_changes.request_record_upload import resolve_request_record_upload
 from schema.types.appointment import Appointment
 from schema.types.clinic import Clinic
 from schema.types.doctor import Doctor
+from schema.types.record import MedicalRecord, RecordUpload
 from schema.types.schedule import ScheduleException, ScheduleTemplate
 from schema.types.user import AuthPayload
 
@@ -47,4 +50,13 @@ class Mutation:
     set_appointment_status: Appointment = strawberry.field(
         resolver=resolve_set_appointment_status,
         description="Doctor or admin, after the start: COMPLETED or NO_SHOW.",
+    )
+
+    request_record_upload: RecordUpload = strawberry.field(
+        resolver=resolve_request_record_upload,
+        description="A PENDING record and a presigned PUT URL, valid 15 minutes.",
+    )
+    confirm_record_upload: MedicalRecord = strawberry.field(
+        resolver=resolve_confirm_record_upload,
+        description="Checks the uploaded object's size and type, then lists the record.",
     )

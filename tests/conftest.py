@@ -13,6 +13,7 @@ from db.base import Base
 from db.engine import create_engine, session_factory
 from db.migrate import upgrade_async
 from medappt.settings import Settings, load_settings
+from medappt.storage import ensure_bucket, s3_client
 from tests.support.api import serving
 from tests.support.servers import TEST_DATABASE, Servers, recreate_database, running_servers
 
@@ -70,6 +71,8 @@ async def sessions(engine: AsyncEngine, redis: Redis) -> async_sessionmaker[Asyn
 
 @pytest.fixture(scope="session")
 async def api_url(settings: Settings, migrated: Servers) -> AsyncIterator[str]:
+    async with s3_client(settings) as s3:
+        await ensure_bucket(s3, settings.s3_bucket)
     async with serving(settings) as url:
         yield url
 

@@ -10,7 +10,9 @@ from db import enums
 strawberry.enum(enums.Role)
 strawberry.enum(enums.AuditOutcome)
 strawberry.enum(enums.AppointmentStatus)
+strawberry.enum(enums.RecordType)
 
 Role: TypeAlias = enums.Role
 AuditOutcome: TypeAlias = enums.AuditOutcome
 AppointmentStatus: TypeAlias = enums.AppointmentStatus
+RecordType: TypeAlias = enums.RecordType

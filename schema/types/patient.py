@@ -9,10 +9,11 @@ from medappt.context import Context
 from resolvers.access_log import resolve_access_log
 from schema.types.access_log import AccessLogEntry
 from schema.types.connection import Connection
-from schema.types.enums import AppointmentStatus
+from schema.types.enums import AppointmentStatus, RecordType
 
 if TYPE_CHECKING:
     from schema.types.appointment import Appointment
+    from schema.types.record import MedicalRecord
 
 
 @strawberry.type
@@ -37,6 +38,19 @@ class Patient:
         from resolvers.appointments import resolve_patient_appointments  # noqa: PLC0415
 
         return await resolve_patient_appointments(info, uuid.UUID(self.id), first, after, status)
+
+    @strawberry.field
+    async def records(
+        self,
+        info: strawberry.Info[Context],
+        first: int | None = 20,
+        after: str | None = None,
+        record_type: RecordType | None = None,
+    ) -> Connection[Annotated["MedicalRecord", strawberry.lazy("schema.types.record")]]:
+        # Imported here: records name their doctor, whose module reaches back here.
+        from resolvers.records import resolve_patient_records  # noqa: PLC0415
+
+        return await resolve_patient_records(info, uuid.UUID(self.id), first, after, record_type)
 
     # Who read this patient's data and when: for the patient and admins.
     @strawberry.field

@@ -1,0 +1,111 @@
+"""CPU time of the processes a benchmark involves, from ``/proc`` (Linux only).
+
+On a small machine the API, PostgreSQL, Redis and the load generator share the cores, so a
+run's numbers mean little without knowing who used them, and whether anything else did.
+"""
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat_fields(pid: int) -> list[str]:
+    text = Path(f"/proc/{pid}/stat").read_text()
+    # The command name is in parentheses and may contain spaces.
+    return text.rsplit(")", 1)[1].split()
+
+
+def process_seconds(pid: int, *, with_reaped_children: bool = False) -> float:
+    """User + system CPU seconds of a process (0 if it is gone)."""
+    try:
+        fields = _stat_fields(pid)
+    except OSError:
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime
+    if with_reaped_children:
+        ticks += int(fields[13]) + int(fields[14])  # cutime, cstime
+    return ticks / _TICKS
+
+
+def tree_seconds(root: int) -> float:
+    """CPU seconds of ``root``, its live children, and the children it has reaped."""
+    total = process_seconds(root, with_reaped_children=True)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int(_stat_fields(int(entry.name))[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == root:
+            total += process_seconds(int(entry.name))
+    return total
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent not idle (nor waiting for I/O) since boot."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        fields = [int(value) for value in stat.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / _TICKS
+
+
+@dataclass(frozen=True, slots=True)
+class CpuSnapshot:
+    at: float
+    api: float
+    postgres: float
+    redis: float
+    generator: float
+    machine: float
+
+
+@dataclass(frozen=True, slots=True)
+class CpuUse:
+    """CPU seconds per process group over an interval of ``wall_s`` seconds."""
+
+    wall_s: float
+    api: float
+    postgres: float
+    redis: float
+    generator: float
+    machine: float
+
+    @property
+    def other(self) -> float:
+        """What else ran on the machine meanwhile (other users' work, the kernel)."""
+        return max(0.0, self.machine - self.api - self.postgres - self.redis - self.generator)
+
+    def cores(self, seconds: float) -> float:
+        return seconds / self.wall_s if self.wall_s > 0 else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class CpuMeter:
+    api_pid: int
+    postgres_pid: int  # the postmaster
+    redis_pid: int
+
+    def snapshot(self) -> CpuSnapshot:
+        return CpuSnapshot(
+            at=time.perf_counter(),
+            api=process_seconds(self.api_pid),
+            postgres=tree_seconds(self.postgres_pid),
+            redis=process_seconds(self.redis_pid),
+            generator=time.process_time(),
+            machine=machine_busy_seconds(),
+        )
+
+    @staticmethod
+    def between(before: CpuSnapshot, after: CpuSnapshot) -> CpuUse:
+        return CpuUse(
+            wall_s=after.at - before.at,
+            api=after.api - before.api,
+            postgres=after.postgres - before.postgres,
+            redis=after.redis - before.redis,
+            generator=after.generator - before.generator,
+            machine=after.machine - before.machine,
+        )

@@ -1,0 +1,198 @@
+"""An HTTP load generator for one endpoint: open loop at a fixed rate, or closed loop.
+
+Open loop: request ``i`` is due at ``start + i / rate`` whatever happened to the others, and
+its latency is measured from that due time, so time spent queueing (in the generator, the
+connection pool, the server's accept queue) counts. Closed loop: ``workers`` coroutines each
+send the next request as soon as their previous one is answered; that finds the most the
+server can do, and latency is then measured from the actual send.
+
+Requests are prepared before a run (bodies already encoded) so the generator spends its CPU
+on sending. The first ``warmup_s`` seconds of each run are sent but not measured.
+"""
+
+import asyncio
+import itertools
+import math
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import aiohttp
+
+OK = "ok"
+
+# Classify a reply: request index, HTTP status and body to an outcome label (``OK`` or why not).
+Classify = Callable[[int, int, bytes], str]
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    body: bytes
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    due: float  # perf_counter seconds; the actual send in a closed loop
+    lag: float  # how late the generator sent it (open loop), seconds
+    latency: float  # from ``due`` to the whole reply read, seconds
+    outcome: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunStats:
+    load: str  # "300 req/s" or "16 workers"
+    samples: int
+    window_s: float
+    latencies_ms: list[float]  # sorted
+    outcomes: Counter[str]
+    lag_p99_ms: float
+    exhausted: bool = False  # a closed loop ran out of prepared requests before the end
+
+    @property
+    def achieved_rps(self) -> float:
+        return self.samples / self.window_s if self.window_s > 0 else 0.0
+
+    def percentile(self, fraction: float) -> float:
+        """Nearest-rank percentile, milliseconds (NaN without samples)."""
+        if not self.latencies_ms:
+            return math.nan
+        rank = max(1, math.ceil(fraction * len(self.latencies_ms)))
+        return self.latencies_ms[rank - 1]
+
+    @property
+    def max_ms(self) -> float:
+        return self.latencies_ms[-1] if self.latencies_ms else math.nan
+
+    def count(self, prefix: str) -> int:
+        return sum(n for outcome, n in self.outcomes.items() if outcome.startswith(prefix))
+
+
+@dataclass
+class _Recorder:
+    measured_from: float
+    measured_until: float = math.inf
+    samples: list[Sample] = field(default_factory=list)
+
+    def add(self, sample: Sample) -> None:
+        if self.measured_from <= sample.due < self.measured_until:
+            self.samples.append(sample)
+
+    def stats(self, load: str, window_end: float, *, exhausted: bool = False) -> RunStats:
+        latencies = sorted(sample.latency * 1e3 for sample in self.samples)
+        lags = sorted(sample.lag * 1e3 for sample in self.samples)
+        lag_p99 = lags[max(0, math.ceil(0.99 * len(lags)) - 1)] if lags else math.nan
+        return RunStats(
+            load=load,
+            samples=len(self.samples),
+            window_s=window_end - self.measured_from,
+            latencies_ms=latencies,
+            outcomes=Counter(sample.outcome for sample in self.samples),
+            lag_p99_ms=lag_p99,
+            exhausted=exhausted,
+        )
+
+
+def client_session(connections: int, timeout_s: float) -> aiohttp.ClientSession:
+    """A session with a connection pool big enough for an open loop's backlog."""
+    connector = aiohttp.TCPConnector(limit=connections, limit_per_host=connections)
+    return aiohttp.ClientSession(
+        connector=connector,
+        timeout=aiohttp.ClientTimeout(total=timeout_s),
+        # The server does not set cookies, and a jar costs time per request.
+        cookie_jar=aiohttp.DummyCookieJar(),
+    )
+
+
+async def send(
+    http: aiohttp.ClientSession, url: str, request: Request, classify: Classify, index: int
+) -> str:
+    """Send one request; its outcome, transport failures included."""
+    try:
+        async with http.post(url, data=request.body, headers=request.headers) as response:
+            body = await response.read()
+            status = response.status
+    except TimeoutError:
+        return "timeout"
+    except aiohttp.ClientError as error:
+        return f"transport: {type(error).__name__}"
+    return classify(index, status, body)
+
+
+async def open_loop(
+    http: aiohttp.ClientSession,
+    url: str,
+    requests: Sequence[Request],
+    classify: Classify,
+    *,
+    rate: float,
+    warmup_s: float,
+    duration_s: float,
+) -> RunStats:
+    """Requests at ``rate`` per second for ``warmup_s + duration_s``; the last part measured."""
+    total = round((warmup_s + duration_s) * rate)
+    if total > len(requests):
+        raise ValueError(f"{total} requests needed at {rate}/s, {len(requests)} prepared")
+    start = time.perf_counter() + 0.05
+    recorder = _Recorder(measured_from=start + warmup_s)
+    in_flight: set[asyncio.Task[None]] = set()
+
+    async def one(index: int, due: float) -> None:
+        sent = time.perf_counter()
+        outcome = await send(http, url, requests[index], classify, index)
+        recorder.add(Sample(due, sent - due, time.perf_counter() - due, outcome))
+
+    index = 0
+    while index < total:
+        now = time.perf_counter()
+        # Everything due by now goes out in this pass, even if the loop woke up late.
+        while index < total and start + index / rate <= now:
+            task = asyncio.create_task(one(index, start + index / rate))
+            in_flight.add(task)
+            task.add_done_callback(in_flight.discard)
+            index += 1
+        if index < total:
+            await asyncio.sleep(max(0.0, start + index / rate - time.perf_counter()))
+    while in_flight:
+        await asyncio.gather(*list(in_flight))
+    last_reply = max((s.due + s.latency for s in recorder.samples), default=start + warmup_s)
+    # The window covers every measured request's due time and its reply.
+    window_end = max(start + warmup_s + duration_s, last_reply)
+    return recorder.stats(f"{rate:g} req/s", window_end)
+
+
+async def closed_loop(
+    http: aiohttp.ClientSession,
+    url: str,
+    requests: Sequence[Request],
+    classify: Classify,
+    *,
+    workers: int,
+    warmup_s: float,
+    duration_s: float,
+) -> RunStats:
+    """``workers`` coroutines sending back to back; replies during the last part counted."""
+    start = time.perf_counter()
+    end = start + warmup_s + duration_s
+    recorder = _Recorder(measured_from=start + warmup_s, measured_until=end)
+    indices = itertools.count()
+    exhausted = False
+
+    async def worker() -> None:
+        nonlocal exhausted
+        while time.perf_counter() < end:
+            index = next(indices)
+            if index >= len(requests):
+                exhausted = True
+                return
+            sent = time.perf_counter()
+            outcome = await send(http, url, requests[index], classify, index)
+            done = time.perf_counter()
+            # Counted by when it was answered: the window's throughput is what it finished.
+            if done < end:
+                recorder.add(Sample(done, 0.0, done - sent, outcome))
+
+    await asyncio.gather(*(worker() for _ in range(workers)))
+    window_end = min(end, time.perf_counter())
+    return recorder.stats(f"{workers} workers", window_end, exhausted=exhausted)

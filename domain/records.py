@@ -1,0 +1,162 @@
+"""Medical records: a PENDING row while the document travels to S3, AVAILABLE once it is there."""
+
+import re
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.enums import RecordStatus, RecordType, Role
+from db.ids import uuid7
+from db.models import Doctor, MedicalRecord
+from domain.caller import Caller
+from domain.errors import BadUserInput
+from domain.pagination import Cursor, Page, check_page_size
+
+ALLOWED_CONTENT_TYPES = frozenset(
+    {"application/pdf", "image/png", "image/jpeg", "application/dicom", "text/plain"}
+)
+MAX_TITLE_LENGTH = 300
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True, slots=True)
+class UploadRequest:
+    patient_id: uuid.UUID
+    record_type: RecordType
+    title: str
+    file_name: str
+    content_type: str
+    size_bytes: int
+
+
+def object_key(patient_id: uuid.UUID, record_id: uuid.UUID, file_name: str) -> str:
+    # The name the user gave is kept in the row; the key holds a safe copy of it.
+    safe = _UNSAFE.sub("_", file_name).strip("._")[:100] or "document"
+    return f"patients/{patient_id}/{record_id}/{safe}"
+
+
+def check_upload(request: UploadRequest, max_bytes: int) -> None:
+    if request.content_type not in ALLOWED_CONTENT_TYPES:
+        allowed = ", ".join(sorted(ALLOWED_CONTENT_TYPES))
+        raise BadUserInput(
+            f"`contentType` {request.content_type!r} is not allowed; use one of {allowed}."
+        )
+    if not 0 < request.size_bytes <= max_bytes:
+        raise BadUserInput(f"`sizeBytes` must be between 1 and {max_bytes}.")
+    if not request.title.strip() or len(request.title) > MAX_TITLE_LENGTH:
+        raise BadUserInput(f"`title` must have 1 to {MAX_TITLE_LENGTH} characters.")
+    if not request.file_name.strip() or len(request.file_name) > 255:
+        raise BadUserInput("`fileName` must have 1 to 255 characters.")
+
+
+async def create_pending(
+    session: AsyncSession, caller: Caller, request: UploadRequest, max_bytes: int
+) -> MedicalRecord:
+    """A PENDING record for a document not yet uploaded. The caller's access to the
+    patient is checked before. Does not commit."""
+    check_upload(request, max_bytes)
+    record_id = uuid7()
+    record = MedicalRecord(
+        id=record_id,
+        patient_id=request.patient_id,
+        doctor_id=caller.doctor_id if caller.role is Role.DOCTOR else None,
+        uploaded_by_user_id=caller.user_id,
+        record_type=request.record_type,
+        title=request.title.strip(),
+        file_name=request.file_name,
+        content_type=request.content_type,
+        size_bytes=request.size_bytes,
+        s3_key=object_key(request.patient_id, record_id, request.file_name),
+        status=RecordStatus.PENDING,
+    )
+    session.add(record)
+    await session.flush()
+    return record
+
+
+def mark_available(record: MedicalRecord, stored_size: int, stored_type: str) -> None:
+    """The stored object must be exactly what was declared."""
+    if stored_size != record.size_bytes:
+        raise BadUserInput(
+            f"The uploaded document has {stored_size} bytes, not the declared {record.size_bytes}."
+        )
+    if stored_type.split(";", maxsplit=1)[0].strip().lower() != record.content_type:
+        raise BadUserInput(
+            f"The uploaded document is {stored_type!r}, not the declared {record.content_type!r}."
+        )
+    record.status = RecordStatus.AVAILABLE
+    record.uploaded_at = datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordsPage:
+    """One patient's page of records, with each record's doctor."""
+
+    page: Page[MedicalRecord]
+    doctors: dict[uuid.UUID, Doctor]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordsQuery:
+    first: int
+    after: Cursor | None
+    record_type: RecordType | None
+
+
+async def records_of_patients(
+    session: AsyncSession, patient_ids: Sequence[uuid.UUID], query: RecordsQuery
+) -> dict[uuid.UUID, RecordsPage]:
+    """A page of AVAILABLE records, newest first, for each patient, in ONE statement:
+    a window function limits each patient separately, and their doctors come along."""
+    check_page_size(query.first)
+    position = (
+        func.row_number()
+        .over(
+            partition_by=MedicalRecord.patient_id,
+            order_by=(MedicalRecord.uploaded_at.desc(), MedicalRecord.id.desc()),
+        )
+        .label("position")
+    )
+    ranked = select(MedicalRecord.id, position).where(
+        MedicalRecord.patient_id.in_(patient_ids),
+        MedicalRecord.status == RecordStatus.AVAILABLE,
+    )
+    if query.record_type is not None:
+        ranked = ranked.where(MedicalRecord.record_type == query.record_type)
+    if query.after is not None:
+        ranked = ranked.where(
+            tuple_(MedicalRecord.uploaded_at, MedicalRecord.id)
+            < (query.after.at, query.after.uuid())
+        )
+    window = ranked.subquery()
+    rows = await session.execute(
+        select(MedicalRecord, Doctor)
+        .join(window, window.c.id == MedicalRecord.id)
+        .outerjoin(Doctor, Doctor.id == MedicalRecord.doctor_id)
+        # One row more than asked tells whether another page exists.
+        .where(window.c.position <= query.first + 1)
+        .order_by(MedicalRecord.patient_id, window.c.position)
+    )
+    records: defaultdict[uuid.UUID, list[MedicalRecord]] = defaultdict(list)
+    doctors: dict[uuid.UUID, Doctor] = {}
+    for record, doctor in rows.all():
+        records[record.patient_id].append(record)
+        if doctor is not None:
+            doctors[doctor.id] = doctor
+    return {
+        patient_id: RecordsPage(
+            Page(records[patient_id][: query.first], len(records[patient_id]) > query.first),
+            {r.doctor_id: doctors[r.doctor_id] for r in records[patient_id] if r.doctor_id},
+        )
+        for patient_id in patient_ids
+    }
+
+
+def record_cursor(record: MedicalRecord) -> Cursor:
+    assert record.uploaded_at is not None  # listed records are AVAILABLE
+    return Cursor(record.uploaded_at, str(record.id))

@@ -1,0 +1,70 @@
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aiodataloader import DataLoader
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.enums import AuditOutcome
+from db.models import Doctor
+from domain.audit import AuditEvent, AuditTrail
+from domain.caller import Caller
+from domain.records import RecordsPage, RecordsQuery, records_of_patients
+from medappt.documents import DocumentLinks
+
+
+@dataclass(frozen=True, slots=True)
+class RecordsKey:
+    patient_id: uuid.UUID
+    query: RecordsQuery
+
+
+async def load_records(
+    sessions: async_sessionmaker[AsyncSession],
+    doctors: DataLoader[uuid.UUID, Doctor | None],
+    keys: Sequence[RecordsKey],
+) -> list[RecordsPage]:
+    """Pages of records for many patients: one statement per distinct page shape
+    (first, after, type), which is one for a whole schedule. The records' doctors
+    come with them and fill the doctor loader, so `doctor { name }` costs nothing."""
+    by_query: defaultdict[RecordsQuery, list[uuid.UUID]] = defaultdict(list)
+    for key in keys:
+        by_query[key.query].append(key.patient_id)
+    pages: dict[RecordsKey, RecordsPage] = {}
+    async with sessions() as session:
+        for query, patient_ids in by_query.items():
+            found = await records_of_patients(session, patient_ids, query)
+            for patient_id, page in found.items():
+                pages[RecordsKey(patient_id, query)] = page
+    for page in pages.values():
+        for doctor in page.doctors.values():
+            doctors.prime(doctor.id, doctor)
+    return [pages[key] for key in keys]
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRef:
+    record_id: uuid.UUID
+    patient_id: uuid.UUID
+    key: str
+    file_name: str
+
+
+async def load_document_urls(
+    documents: DocumentLinks, caller: Caller | None, audit: AuditTrail, refs: Sequence[DocumentRef]
+) -> list[str]:
+    """Links for every document of the request; each link issued is audited."""
+    assert caller is not None  # records are reached only through a readable patient
+    urls = [await documents.read_url(ref.key, ref.file_name, caller.user_id) for ref in refs]
+    for ref in refs:
+        audit.record(
+            AuditEvent(
+                action="record.document_url.issued",
+                outcome=AuditOutcome.ALLOWED,
+                patient_id=ref.patient_id,
+                resource_type="MedicalRecord",
+                resource_id=str(ref.record_id),
+            )
+        )
+    return urls

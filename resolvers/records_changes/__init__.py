@@ -1,0 +1,1 @@
+"""Uploading medical records: one mutation a file."""

@@ -1,0 +1,66 @@
+from typing import cast
+
+import strawberry
+from strawberry.scalars import JSON
+
+from db.enums import AuditOutcome, RecordType
+from domain.audit import AuditEvent
+from domain.records import UploadRequest, check_upload, create_pending
+from medappt.context import Context
+from schema.ids import parse_id
+from schema.types.record import PendingRecord, RecordUpload
+
+
+@strawberry.input
+class RecordUploadInput:
+    patient_id: strawberry.ID
+    record_type: RecordType
+    title: str
+    file_name: str
+    content_type: str = strawberry.field(
+        description="application/pdf, image/png, image/jpeg, application/dicom or text/plain."
+    )
+    size_bytes: int
+
+
+async def resolve_request_record_upload(
+    info: strawberry.Info[Context], input: RecordUploadInput
+) -> RecordUpload:
+    context = info.context
+    caller = context.require_caller()
+    request = UploadRequest(
+        patient_id=parse_id(input.patient_id, "patientId"),
+        record_type=input.record_type,
+        title=input.title,
+        file_name=input.file_name,
+        content_type=input.content_type,
+        size_bytes=input.size_bytes,
+    )
+    max_bytes = context.services.settings.max_upload_bytes
+    check_upload(request, max_bytes)
+    # Who may read a patient may add to their records: the door checks and audits.
+    await context.loaders.readable_patient.load(request.patient_id)
+    async with context.sessions.begin() as session:
+        record = await create_pending(session, caller, request, max_bytes)
+    ticket = await context.services.documents.upload_ticket(record.s3_key, record.content_type)
+    context.audit.record(
+        AuditEvent(
+            action="record.upload_requested",
+            outcome=AuditOutcome.ALLOWED,
+            patient_id=record.patient_id,
+            resource_type="MedicalRecord",
+            resource_id=str(record.id),
+        )
+    )
+    return RecordUpload(
+        record=PendingRecord(
+            id=strawberry.ID(str(record.id)),
+            title=record.title,
+            file_name=record.file_name,
+            content_type=record.content_type,
+            size_bytes=record.size_bytes,
+        ),
+        upload_url=ticket.url,
+        upload_headers=cast(JSON, ticket.headers),
+        expires_at=ticket.expires_at,
+    )

@@ -1,0 +1,1 @@
+"""Providers that deliver patient notifications: Twilio SMS, SendGrid e-mail, or a log."""
