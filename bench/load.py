@@ -48,6 +48,7 @@ class RunStats:
     latencies_ms: list[float]  # sorted
     outcomes: Counter[str]
     lag_p99_ms: float
+    replies: int  # all replies of the run, warm-up included
     exhausted: bool = False  # a closed loop ran out of prepared requests before the end
 
     @property
@@ -74,8 +75,10 @@ class _Recorder:
     measured_from: float
     measured_until: float = math.inf
     samples: list[Sample] = field(default_factory=list)
+    replies: int = 0
 
     def add(self, sample: Sample) -> None:
+        self.replies += 1
         if self.measured_from <= sample.due < self.measured_until:
             self.samples.append(sample)
 
@@ -90,6 +93,7 @@ class _Recorder:
             latencies_ms=latencies,
             outcomes=Counter(sample.outcome for sample in self.samples),
             lag_p99_ms=lag_p99,
+            replies=self.replies,
             exhausted=exhausted,
         )
 
@@ -190,8 +194,7 @@ async def closed_loop(
             outcome = await send(http, url, requests[index], classify, index)
             done = time.perf_counter()
             # Counted by when it was answered: the window's throughput is what it finished.
-            if done < end:
-                recorder.add(Sample(done, 0.0, done - sent, outcome))
+            recorder.add(Sample(done, 0.0, done - sent, outcome))
 
     await asyncio.gather(*(worker() for _ in range(workers)))
     window_end = min(end, time.perf_counter())

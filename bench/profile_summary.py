@@ -17,6 +17,8 @@ from pathlib import Path
 RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("pool pre-ping (SELECT 1 at each checkout)", ("_async_ping",)),
     ("audit log INSERT (own transaction)", ("AuditTrail.flush",)),
+    ("uvicorn access log", ("logging/__init__.py", "uvicorn/logging.py")),
+    ("HTTP: response write (socket send)", ("RequestResponseCycle.send",)),
     ("token: Ed25519 verify + claims (joserfc)", ("TokenService.verify_access",)),
     ("token: revoked? (Redis EXISTS)", ("is_revoked",)),
     ("slot cache: JSON decode to Slot objects", ("_decode (medappt/slot_cache.py",)),

@@ -113,6 +113,7 @@ async def test_confirm_refuses_what_does_not_match(
                 key = await session.scalar(
                     select(MedicalRecord.s3_key).where(MedicalRecord.id == ticket["record"]["id"])
                 )
+            assert key is not None
             await s3.put_object(
                 Bucket=settings.s3_bucket, Key=key, Body=uploaded_body, ContentType=uploaded_type
             )
