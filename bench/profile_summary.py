@@ -3,8 +3,10 @@
 Run with ``python -m bench.profile_summary FILE [--cpu-ms-per-request X]``. Each sample of
 the event-loop thread is given to the first rule, in the order below, that one of its frames
 matches, so a statement run by the doctor loader counts as "SQL: doctor loader" however
-deep in SQLAlchemy and asyncpg it was caught. With the server's CPU per request (the bench
-prints it), shares become milliseconds per request.
+deep in SQLAlchemy and asyncpg it was caught. Samples caught in the event loop itself with
+no Python frame above it (uvloop waiting in epoll, or its C code) are left out of the
+shares. With the server's CPU per request (the bench measures it), shares become
+milliseconds per request.
 """
 
 import argparse
@@ -27,7 +29,7 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("slot cache: version INCR", ("SlotCache.invalidate",)),
     ("slots: compute day in Python", ("DoctorDay.slots", "as_of (domain/availability.py")),
     ("SQL: doctor exists? (doctor loader)", ("load_doctors (loaders/doctors.py",)),
-    ("SQL: clinic of each slot (clinic loader)", ("load_clinics (loaders/clinics.py",)),
+    ("SQL: clinic loader (Slot.clinic, Appointment times)", ("load_clinics (loaders/clinics.py",)),
     ("SQL: templates+appointments+exceptions", ("load_doctor_days",)),
     ("SQL: clinic zone of doctor", ("clinic_zone_of",)),
     ("SQL: idempotency-key lookup", ("_booked_with_key",)),
@@ -42,10 +44,12 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("JSON: request decode", ("json/decoder", "loads (json/")),
     ("Strawberry HTTP view + schema hooks", ("strawberry/",)),
     ("Starlette + uvicorn (HTTP)", ("starlette/", "uvicorn/protocols", "uvicorn/middleware")),
-    ("event loop, other", ("",)),
+    ("other Python", ("",)),
 )
 
 _MAIN_THREAD_MARK = "uvicorn/server.py"
+# The outermost Python frame of the loop: a sample that ends there is not in Python code.
+_LOOP_FRAMES = ("Runner.run (asyncio/runners.py", "asyncio_run (uvicorn/_compat.py")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +60,8 @@ class Share:
 
 
 def parse(lines: Iterable[str]) -> tuple[Counter[str], int, int]:
-    """Samples per category for the event-loop thread, its samples, and all samples."""
+    """Samples per category of the event-loop thread busy in Python, how many of them, and
+    how many samples the file holds in all."""
     categories: Counter[str] = Counter()
     main = total = 0
     for line in lines:
@@ -67,7 +72,9 @@ def parse(lines: Iterable[str]) -> tuple[Counter[str], int, int]:
         total += count
         frames = stack.split(";")
         if not any(_MAIN_THREAD_MARK in frame for frame in frames):
-            continue  # thread pools, idle samples
+            continue  # thread pools
+        if frames[-1].startswith(_LOOP_FRAMES):
+            continue  # in the loop's C code, or idle
         main += count
         categories[categorize(frames)] += count
     return categories, main, total
@@ -91,7 +98,7 @@ def summarize(path: Path) -> tuple[list[Share], int, int]:
 
 
 def markdown(shares: Sequence[Share], cpu_ms_per_request: float | None) -> str:
-    head = "| where | share of event-loop samples |"
+    head = "| where | share of busy event-loop samples |"
     rule = "|---|---:|"
     if cpu_ms_per_request is not None:
         head += " ms per request |"
@@ -112,7 +119,7 @@ def main() -> None:
     args = parser.parse_args()
     for path in args.profiles:
         shares, main_samples, total = summarize(path)
-        print(f"{path}: {main_samples:,} event-loop samples of {total:,}\n")
+        print(f"{path}: {main_samples:,} busy event-loop samples of {total:,}\n")
         print(markdown(shares, args.cpu_ms_per_request) + "\n")
 
 

@@ -12,6 +12,7 @@ from db.models import Appointment
 from domain.booking import MAX_REASON_LENGTH, overlap_error, slot_at
 from domain.caller import Caller
 from domain.errors import BadUserInput, Conflict, Forbidden
+from domain.outbox import Topic, announce
 from domain.savepoints import flush_guarded
 
 NOT_YOURS = "You may not change this appointment."
@@ -59,6 +60,7 @@ async def cancel(
     appointment.cancelled_at = now
     appointment.cancellation_reason = reason
     appointment.updated_at = now
+    announce(session, Topic.APPOINTMENT_CANCELLED, {"appointment_id": str(appointment.id)})
     await session.flush()
     return appointment
 
@@ -85,6 +87,11 @@ async def reschedule(
         await flush_guarded(session, move)
     except IntegrityError as error:
         raise overlap_error(error) or error from None
+    announce(
+        session,
+        Topic.APPOINTMENT_RESCHEDULED,
+        {"appointment_id": str(appointment.id), "previous_starts_at": previous_start.isoformat()},
+    )
     return appointment, previous_start
 
 

@@ -14,6 +14,7 @@ from db.models import Appointment, Clinic, DoctorClinic
 from domain.availability import load_doctor_days
 from domain.caller import Caller
 from domain.errors import BadUserInput, Forbidden, SlotUnavailable
+from domain.outbox import Topic, announce
 from domain.savepoints import flush_guarded
 
 MAX_REASON_LENGTH = 2000
@@ -127,6 +128,7 @@ async def book(session: AsyncSession, caller: Caller, request: BookingRequest) -
         if "fk_appointments_patient_id_patients" in str(error.orig):
             raise BadUserInput("No patient has that id.") from None
         raise overlap_error(error) or error from None
+    announce(session, Topic.APPOINTMENT_BOOKED, {"appointment_id": str(appointment.id)})
     return appointment
 
 

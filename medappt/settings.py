@@ -1,7 +1,9 @@
 """Configuration from the environment, as ``shared/contract.md`` lists it."""
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -40,6 +42,11 @@ class Settings:
     # Medical record documents.
     max_upload_bytes: int
     document_url_seconds: int
+    # Notifications: reminders this long before the start; retries of a failed
+    # send wait base * 2**(attempt-1) seconds (with jitter), up to max attempts.
+    reminder_offsets: tuple[timedelta, ...]
+    notify_retry_base_seconds: float
+    notify_max_attempts: int
 
     @property
     def is_prod(self) -> bool:
@@ -122,6 +129,11 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         jwt_audience=get("MEDAPPT_JWT_AUDIENCE") or "medappt-api",
         max_upload_bytes=_positive_int(environ, "MEDAPPT_MAX_UPLOAD_BYTES", 50 * 1024 * 1024),
         document_url_seconds=_positive_int(environ, "MEDAPPT_DOCUMENT_URL_SECONDS", 3600),
+        reminder_offsets=_offsets(environ.get("MEDAPPT_REMINDER_OFFSETS", "24h,2h")),
+        notify_retry_base_seconds=float(
+            _positive_int(environ, "MEDAPPT_NOTIFY_RETRY_BASE_SECONDS", 60)
+        ),
+        notify_max_attempts=_positive_int(environ, "MEDAPPT_NOTIFY_MAX_ATTEMPTS", 6),
     )
     if settings.is_prod:
         settings.require_servers()
@@ -136,6 +148,23 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     )
     _require_together(environ, "e-mail through SendGrid", ("SENDGRID_API_KEY", "SENDGRID_FROM"))
     return settings
+
+
+_OFFSET = re.compile(r"(\d+)([hm])")
+
+
+def _offsets(raw: str) -> tuple[timedelta, ...]:
+    """``24h,2h`` or ``90m``: how long before an appointment reminders go out."""
+    offsets = []
+    for part in filter(None, (piece.strip() for piece in raw.split(","))):
+        match = _OFFSET.fullmatch(part)
+        if match is None or int(match[1]) == 0:
+            raise ConfigError(
+                f"MEDAPPT_REMINDER_OFFSETS must look like '24h,2h' or '90m', not {raw!r}"
+            )
+        unit = {"h": "hours", "m": "minutes"}[match[2]]
+        offsets.append(timedelta(**{unit: int(match[1])}))
+    return tuple(sorted(set(offsets), reverse=True))
 
 
 def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:

@@ -9,7 +9,16 @@ from arq.typing import StartupShutdown, WorkerCoroutine
 from arq.worker import Function, Worker, create_worker
 
 from db.engine import create_engine, session_factory
+from db.enums import NotificationChannel
 from medappt.settings import Settings
+from workers.channels.factory import channels_from_settings, http_client
+from workers.notifications import (
+    appointment_booked,
+    appointment_cancelled,
+    appointment_rescheduled,
+    send_due_notifications,
+    send_notification,
+)
 from workers.outbox import relay_outbox
 from workers.serialization import deserialize_job, serialize_job
 
@@ -18,22 +27,35 @@ async def startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx["settings"]
     ctx["engine"] = create_engine(settings.require_database_url(), pool_size=5)
     ctx["sessions"] = session_factory(ctx["engine"])
+    # One pooled HTTP client for every provider call of this worker.
+    ctx["http"] = http_client()
+    sms, email = channels_from_settings(settings, ctx["http"])
+    ctx["channels"] = {NotificationChannel.SMS: sms, NotificationChannel.EMAIL: email}
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    await ctx["http"].aclose()
     await ctx["engine"].dispose()
 
 
 class WorkerSettings:
-    functions: Sequence[WorkerCoroutine | Function] = ()
+    functions: Sequence[WorkerCoroutine | Function] = (
+        appointment_booked,
+        appointment_cancelled,
+        appointment_rescheduled,
+        send_notification,
+    )
     cron_jobs: Sequence[CronJob] | None = [
         # Every second: a booking's confirmation should not wait for the relay.
         cron(relay_outbox, second=None, unique=True, run_at_startup=True),
+        cron(send_due_notifications, second={0, 15, 30, 45}, unique=True, run_at_startup=True),
     ]
     on_startup: StartupShutdown | None = startup
     on_shutdown: StartupShutdown | None = shutdown
     job_serializer = serialize_job
     job_deserializer = deserialize_job
+    # Retries are counted in the notifications table; arq only needs room for them.
+    max_tries = 20
 
 
 def build_worker(settings: Settings, **overrides: Any) -> Worker:

@@ -1,0 +1,176 @@
+"""Which messages an appointment's patient gets, and when: rows first, sending later.
+
+Each message is a row whose unique key (appointment, kind, channel, scheduled
+time) makes planning idempotent: a planner job that runs twice adds nothing,
+and a message recorded once can be sent at most once.
+"""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.enums import AppointmentStatus, NotificationChannel, NotificationKind, NotificationStatus
+from db.models import Appointment, Clinic, Doctor, Notification, Patient, User
+
+
+@dataclass(frozen=True, slots=True)
+class AppointmentFacts:
+    """What a message may say: when, where, with whom. Nothing medical."""
+
+    appointment: Appointment
+    doctor_name: str
+    clinic_name: str
+    clinic_timezone: str
+    patient_name: str
+    phone: str | None
+    email: str
+    sms_opt_in: bool
+    email_opt_in: bool
+
+    def address(self, channel: NotificationChannel) -> str | None:
+        """Where to send on ``channel``, or None without consent or an address."""
+        if channel is NotificationChannel.SMS:
+            return self.phone if self.sms_opt_in else None
+        return self.email if self.email_opt_in else None
+
+
+async def appointment_facts(
+    session: AsyncSession, appointment_id: uuid.UUID
+) -> AppointmentFacts | None:
+    row = (
+        await session.execute(
+            select(Appointment, Doctor.name, Clinic.name, Clinic.timezone, Patient, User.email)
+            .join(Doctor, Doctor.id == Appointment.doctor_id)
+            .join(Clinic, Clinic.id == Appointment.clinic_id)
+            .join(Patient, Patient.id == Appointment.patient_id)
+            .join(User, User.id == Patient.user_id)
+            .where(Appointment.id == appointment_id)
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    appointment, doctor_name, clinic_name, timezone, patient, email = row
+    return AppointmentFacts(
+        appointment=appointment,
+        doctor_name=doctor_name,
+        clinic_name=clinic_name,
+        clinic_timezone=timezone,
+        patient_name=patient.name,
+        phone=patient.phone,
+        email=email,
+        sms_opt_in=patient.sms_opt_in,
+        email_opt_in=patient.email_opt_in,
+    )
+
+
+async def _plan(
+    session: AsyncSession,
+    facts: AppointmentFacts,
+    kind: NotificationKind,
+    times: Sequence[datetime],
+) -> None:
+    rows = [
+        {
+            "appointment_id": facts.appointment.id,
+            "kind": kind,
+            "channel": channel,
+            "scheduled_for": at,
+        }
+        for at in times
+        for channel in NotificationChannel
+        if facts.address(channel) is not None
+    ]
+    if rows:
+        await session.execute(insert(Notification).values(rows).on_conflict_do_nothing())
+
+
+def reminder_times(
+    appointment: Appointment, offsets: Sequence[timedelta], now: datetime
+) -> list[datetime]:
+    return [
+        appointment.starts_at - offset for offset in offsets if appointment.starts_at - offset > now
+    ]
+
+
+async def _skip_stale_reminders(
+    session: AsyncSession, appointment: Appointment, keep: Sequence[datetime]
+) -> None:
+    """Reminders for a time the appointment no longer has are never sent."""
+    await session.execute(
+        update(Notification)
+        .where(
+            Notification.appointment_id == appointment.id,
+            Notification.kind == NotificationKind.REMINDER,
+            Notification.status == NotificationStatus.PENDING,
+            Notification.scheduled_for.not_in(keep),
+        )
+        .values(status=NotificationStatus.SKIPPED, last_error="appointment changed")
+    )
+
+
+async def plan_for_event(
+    session: AsyncSession,
+    appointment_id: uuid.UUID,
+    kind: NotificationKind,
+    offsets: Sequence[timedelta],
+    now: datetime,
+) -> None:
+    """Record the notice of a booking, cancellation or move, and bring the
+    reminders in line with the appointment as it now is. Does not commit."""
+    facts = await appointment_facts(session, appointment_id)
+    if facts is None:
+        return
+    appointment = facts.appointment
+    # The event's own time: a planner that runs twice plans the same rows.
+    notice_at = {
+        NotificationKind.CONFIRMATION: appointment.created_at,
+        NotificationKind.CANCELLATION: appointment.cancelled_at,
+        NotificationKind.RESCHEDULE: appointment.updated_at,
+    }[kind]
+    assert notice_at is not None
+    await _plan(session, facts, kind, [notice_at])
+    reminders = (
+        reminder_times(appointment, offsets, now)
+        if appointment.status is AppointmentStatus.SCHEDULED
+        else []
+    )
+    await _skip_stale_reminders(session, appointment, reminders)
+    await _plan(session, facts, NotificationKind.REMINDER, reminders)
+
+
+async def due(
+    session: AsyncSession,
+    now: datetime,
+    appointment_id: uuid.UUID | None = None,
+    limit: int = 500,
+) -> list[uuid.UUID]:
+    """PENDING messages whose time has come (of one appointment, if given)."""
+    query = (
+        select(Notification.id)
+        .where(
+            Notification.status == NotificationStatus.PENDING,
+            Notification.scheduled_for <= now,
+        )
+        .order_by(Notification.scheduled_for)
+        .limit(limit)
+    )
+    if appointment_id is not None:
+        query = query.where(Notification.appointment_id == appointment_id)
+    return list(await session.scalars(query))
+
+
+async def notifications_of(
+    session: AsyncSession, appointment_ids: Sequence[uuid.UUID]
+) -> Sequence[Notification]:
+    return (
+        await session.scalars(
+            select(Notification)
+            .where(Notification.appointment_id.in_(appointment_ids))
+            .order_by(Notification.scheduled_for, Notification.kind, Notification.channel)
+        )
+    ).all()
