@@ -136,6 +136,7 @@ async def _audit(
     reader: Reader,
     patient_id: uuid.UUID,
     record_ids: list[str],
+    *,
     ip: str | None,
     request_id: str,
 ) -> None:
@@ -191,7 +192,7 @@ async def graphql(request: Request) -> Response:
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
         ip = request.client.host if request.client else None
         record_ids = [edge["node"]["id"] for edge in edges]
-        await _audit(services, reader, patient_id, record_ids, ip, request_id[:64])
+        await _audit(services, reader, patient_id, record_ids, ip=ip, request_id=request_id[:64])
     first = rows[0]
     patient = {
         "id": str(first["patient_id"]),

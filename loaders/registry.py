@@ -7,7 +7,7 @@ from typing import Any, cast
 from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import Appointment, Clinic, Doctor
+from db.models import Appointment, Clinic, Doctor, Notification
 from domain.audit import AuditTrail
 from domain.caller import Caller
 from domain.patients import PatientProfile
@@ -16,6 +16,7 @@ from domain.slot_grid import Slot
 from loaders.appointments import load_readable_appointments
 from loaders.clinics import load_clinics, load_clinics_of_doctors
 from loaders.doctors import load_doctors
+from loaders.notifications import load_notifications
 from loaders.patients import load_readable_patients
 from loaders.records import DocumentRef, RecordsKey, load_document_urls, load_records
 from loaders.slots import load_slots
@@ -36,6 +37,7 @@ class Loaders:
     readable_appointment: DataLoader[uuid.UUID, Appointment | None]
     records: DataLoader[RecordsKey, RecordsPage]
     document_url: DataLoader[DocumentRef, str]
+    notifications: DataLoader[uuid.UUID, list[Notification]]
 
 
 def create_loaders(
@@ -66,4 +68,5 @@ def create_loaders(
         ),
         records=DataLoader(partial(load_records, sessions, doctor)),
         document_url=DataLoader(partial(load_document_urls, documents, caller, audit)),
+        notifications=DataLoader(partial(load_notifications, sessions)),
     )

@@ -4,10 +4,12 @@ from zoneinfo import ZoneInfo
 import strawberry
 
 from db import models
+from domain.errors import Forbidden
 from medappt.context import Context
 from schema.types.clinic import Clinic
 from schema.types.doctor import Doctor
 from schema.types.enums import AppointmentStatus
+from schema.types.notification import Notification
 from schema.types.patient import Patient
 
 
@@ -51,6 +53,15 @@ class Appointment:
         clinic = await info.context.loaders.clinic.load(self.row.clinic_id)
         assert clinic is not None
         return Clinic.from_model(clinic)
+
+    # What was sent to the patient about it: for the patient and admins.
+    @strawberry.field
+    async def notifications(self, info: strawberry.Info[Context]) -> list[Notification]:
+        caller = info.context.require_caller()
+        if not (caller.is_admin or caller.patient_id == self.row.patient_id):
+            raise Forbidden("Only the patient and administrators may see its notifications.")
+        rows = await info.context.loaders.notifications.load(self.row.id)
+        return [Notification.from_model(row) for row in rows]
 
     @classmethod
     def from_model(cls, appointment: models.Appointment) -> "Appointment":

@@ -11,8 +11,14 @@ strawberry.enum(enums.Role)
 strawberry.enum(enums.AuditOutcome)
 strawberry.enum(enums.AppointmentStatus)
 strawberry.enum(enums.RecordType)
+strawberry.enum(enums.NotificationKind)
+strawberry.enum(enums.NotificationChannel)
+strawberry.enum(enums.NotificationStatus)
 
 Role: TypeAlias = enums.Role
 AuditOutcome: TypeAlias = enums.AuditOutcome
 AppointmentStatus: TypeAlias = enums.AppointmentStatus
 RecordType: TypeAlias = enums.RecordType
+NotificationKind: TypeAlias = enums.NotificationKind
+NotificationChannel: TypeAlias = enums.NotificationChannel
+NotificationStatus: TypeAlias = enums.NotificationStatus

@@ -1,0 +1,1038 @@
+"""A patient's records over HTTP: ``medappt serve`` against a hand-written baseline.
+
+Run with ``python -m bench.records``. Creates the database ``medappt_bench_records`` on the
+local PostgreSQL (dropped again at the end), migrates it, and stores one patient with 50
+AVAILABLE records from 3 doctors; starts a moto S3 server (links are only signed, objects
+need not exist) and uses Redis database 6 (flushed before each run and at the end).
+
+Then, one server at a time (the machine is small): ``medappt serve --workers 1`` (A, the
+product) and ``python -m bench.records_baseline`` (B, one SQL statement, no GraphQL; see its
+docstring for the ``full``/``verify``/``none`` token checks and ``+audit``) answer ``QUERY``
+for a closed loop of ``--connections`` clients from this process (aiohttp), ``--warmup``
+seconds not measured, then ``--duration`` seconds measured. Before each run the answer is
+checked: 50 records, the same JSON from A and B (links compared without their signature),
+the same links on a second request (reused).
+
+``warm`` runs send one caller's token, so every link is reused after the first request, as
+for a user paging through their records. ``cold`` runs give every request a token of a
+different user (for the same patient), so all 50 links are signed on every request.
+
+With ``--profile DIR`` each server is then run again alone under the same load while py-spy
+records it (raw stacks in DIR); the samples of the event-loop thread are sorted into where
+the time goes and scaled by the CPU per request measured in the run without py-spy.
+"""
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlsplit, urlunsplit
+
+import aiohttp
+import asyncpg
+import uvicorn
+import uvloop
+from joserfc.jwk import KeySet
+from redis.asyncio import Redis
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from bench.load import OK, Request, RunStats, client_session, closed_loop
+from db.engine import create_engine, session_factory
+from db.enums import RecordStatus, RecordType, Role
+from db.ids import uuid7
+from db.migrate import upgrade_async
+from db.models import Doctor, MedicalRecord, Patient, User
+from medappt.asgi import app_from_env
+from medappt.auth.keys import TokenKeys, generate_signing_key, public_part
+from medappt.auth.tokens import TokenService
+from medappt.embedded.process import free_port
+from medappt.embedded.s3 import EmbeddedS3
+from medappt.settings import load_settings
+from medappt.storage import ensure_bucket, s3_client
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+DEFAULT_DATABASE = "medappt_bench_records"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/6"
+BUCKET = "medappt-bench-records"
+RECORDS = 50
+DOCTORS = 3
+
+QUERY = (
+    "query P($id: ID!) { patient(id: $id) { id name records(first: 50) { edges { node "
+    "{ id title recordType uploadedAt doctor { name } documentUrl } } } } }"
+)
+
+_READY_TIMEOUT_S = 60.0
+_STOP_TIMEOUT_S = 15.0
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+# --- options -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    admin_url: str
+    database: str
+    redis_url: str
+    connections: int
+    warmup_s: float
+    duration_s: float
+    timeout_s: float
+    baselines: tuple[str, ...]  # of full, verify, none, full+audit
+    cold: bool
+    profile_dir: Path | None
+    profile_s: float
+    native: bool
+    keep_database: bool
+
+
+# --- fixture -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Fixture:
+    patient_id: uuid.UUID
+    user_id: uuid.UUID
+
+
+def database_url(admin_url: str, database: str) -> str:
+    parts = urlsplit(admin_url)
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+def _check_name(database: str) -> str:
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", database):
+        raise ValueError(f"not a plain database name: {database!r}")
+    return database
+
+
+async def recreate_database(admin_url: str, database: str) -> None:
+    connection = await asyncpg.connect(admin_url)
+    try:
+        await connection.execute(f"DROP DATABASE IF EXISTS {_check_name(database)} WITH (FORCE)")
+        await connection.execute(f"CREATE DATABASE {_check_name(database)}")
+    finally:
+        await connection.close()
+
+
+async def drop_database(admin_url: str, database: str) -> None:
+    connection = await asyncpg.connect(admin_url)
+    try:
+        await connection.execute(f"DROP DATABASE IF EXISTS {_check_name(database)} WITH (FORCE)")
+    finally:
+        await connection.close()
+
+
+async def seed(url: str) -> Fixture:
+    """One patient (with its user) and 50 AVAILABLE records from 3 doctors, newest last."""
+    engine = create_engine(url)
+    try:
+        async with session_factory(engine).begin() as session:
+            patient_user = User(
+                id=uuid7(), email="bench.patient@example.test", password_hash="-", role=Role.PATIENT
+            )
+            session.add(patient_user)
+            await session.flush()
+            patient = Patient(
+                id=uuid7(),
+                user_id=patient_user.id,
+                name="Pat Bench",
+                date_of_birth=date(1980, 1, 2),
+            )
+            session.add(patient)
+            doctors: list[Doctor] = []
+            for n in range(DOCTORS):
+                user = User(
+                    id=uuid7(),
+                    email=f"bench.dr{n}@example.test",
+                    password_hash="-",
+                    role=Role.DOCTOR,
+                )
+                session.add(user)
+                await session.flush()
+                doctors.append(
+                    Doctor(
+                        id=uuid7(), user_id=user.id, name=f"Dr. Bench {n}", specialty="Cardiology"
+                    )
+                )
+            session.add_all(doctors)
+            await session.flush()
+            types = list(RecordType)
+            base = datetime(2026, 1, 1, tzinfo=UTC)
+            for n in range(RECORDS):
+                record_id = uuid7()
+                session.add(
+                    MedicalRecord(
+                        id=record_id,
+                        patient_id=patient.id,
+                        doctor_id=doctors[n % DOCTORS].id,
+                        uploaded_by_user_id=doctors[n % DOCTORS].user_id,
+                        record_type=types[n % len(types)],
+                        title=f"Report {n:03}",
+                        file_name=f"report {n:03}.pdf",
+                        content_type="application/pdf",
+                        size_bytes=10_000 + n,
+                        s3_key=f"patients/{patient.id}/{record_id}/report_{n:03}.pdf",
+                        status=RecordStatus.AVAILABLE,
+                        uploaded_at=base + timedelta(hours=n),
+                    )
+                )
+        return Fixture(patient_id=patient.id, user_id=patient_user.id)
+    finally:
+        await engine.dispose()
+
+
+async def audit_rows(url: str) -> int:
+    connection = await asyncpg.connect(url)
+    try:
+        count: int = await connection.fetchval("SELECT count(*) FROM audit_log")
+        return count
+    finally:
+        await connection.close()
+
+
+# --- servers -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSpec:
+    label: str  # "A", "B full", ...
+    description: str
+    command: tuple[str, ...]  # the port is appended
+    env: dict[str, str] = field(default_factory=dict)
+    instrumented: bool = False  # answers GET /bench/gc
+
+
+PRODUCT_VARIANT = re.compile(r"(stats|freeze|t(\d+)|freeze\+t(\d+))")
+
+
+def product_spec(variant: str = "plain") -> ServerSpec:
+    """``medappt serve``, or (any other variant) the same app run by :func:`serve_product`:
+    ``stats`` only counts the collector's time, ``freeze`` calls ``gc.freeze()`` once started,
+    ``tN`` sets the first generation's threshold to N (default 700), ``freeze+tN`` both."""
+    if variant == "plain":
+        medappt = Path(sys.executable).with_name("medappt")
+        return ServerSpec(
+            "A",
+            "`medappt serve --workers 1` (Strawberry, SQLAlchemy ORM, DataLoaders, audit)",
+            (str(medappt), "serve", "--host", "127.0.0.1", "--workers", "1", "--port"),
+        )
+    match = PRODUCT_VARIANT.fullmatch(variant)
+    if match is None:
+        raise ValueError(f"unknown product variant {variant!r}")
+    threshold = match.group(2) or match.group(3) or "0"
+    freeze = variant.startswith("freeze")
+    changes = [
+        *(["`gc.freeze()` after start-up"] if freeze else []),
+        *([f"`gc.set_threshold({threshold}, 10, 10)`"] if threshold != "0" else []),
+    ]
+    return ServerSpec(
+        f"A {variant}",
+        "A with the collector's time counted"
+        + (": " + " and ".join(changes) if changes else " (GC unchanged)"),
+        (sys.executable, "-m", "bench.records", "--serve-product"),
+        {"BENCH_GC_FREEZE": "1" if freeze else "0", "BENCH_GC_THRESHOLD0": threshold},
+        instrumented=True,
+    )
+
+
+BASELINE_DESCRIPTIONS = {
+    "full": "baseline: one SQL statement, verify_access + Redis revoked check",
+    "verify": "baseline: one SQL statement, verify_access only",
+    "none": "baseline: one SQL statement, no token check",
+    "full+audit": "baseline `full` + the same audit rows (one INSERT ... unnest)",
+}
+
+
+def baseline_spec(variant: str) -> ServerSpec:
+    auth, _, audit = variant.partition("+")
+    return ServerSpec(
+        f"B {variant}",
+        BASELINE_DESCRIPTIONS[variant],
+        (sys.executable, "-m", "bench.records_baseline", "--host", "127.0.0.1", "--port"),
+        {"BENCH_BASELINE_AUTH": auth, "BENCH_BASELINE_AUDIT": "1" if audit == "audit" else "0"},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    pid: int
+    url: str
+    log_path: Path
+
+    @property
+    def graphql_url(self) -> str:
+        return f"{self.url}/graphql"
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+@contextmanager
+def _log_file(path: Path) -> Iterator[IO[bytes]]:
+    with path.open("wb") as log:
+        yield log
+
+
+def _tail(path: Path, characters: int = 3000) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")[-characters:]
+    except OSError:
+        return ""
+
+
+async def _wait_ready(process: asyncio.subprocess.Process, url: str, log_path: Path) -> None:
+    deadline = time.monotonic() + _READY_TIMEOUT_S
+    timeout = aiohttp.ClientTimeout(total=2.0)
+    async with aiohttp.ClientSession(timeout=timeout) as http:
+        while time.monotonic() < deadline:
+            if process.returncode is not None:
+                tail = _tail(log_path)
+                raise RuntimeError(f"{url} exited with {process.returncode}:\n{tail}")
+            try:
+                async with http.get(f"{url}/ready") as response:
+                    if response.status == 200:
+                        return
+            except (aiohttp.ClientError, TimeoutError):
+                pass
+            await asyncio.sleep(0.2)
+    raise RuntimeError(f"{url} was not ready within {_READY_TIMEOUT_S:.0f} s")
+
+
+async def _stop(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is not None:
+        return
+    process.send_signal(signal.SIGINT)  # uvicorn shuts down gracefully on SIGINT
+    try:
+        await asyncio.wait_for(process.wait(), _STOP_TIMEOUT_S)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+
+
+@asynccontextmanager
+async def running(spec: ServerSpec, env: dict[str, str], data_dir: Path) -> AsyncIterator[Server]:
+    port = free_port()
+    log_path = data_dir / f"{spec.label.replace(' ', '-').replace('+', '-')}-{port}.log"
+    with _log_file(log_path) as log:
+        process = await asyncio.create_subprocess_exec(
+            *spec.command,
+            str(port),
+            cwd=ROOT,
+            env={**env, **spec.env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            await _wait_ready(process, url, log_path)
+            yield Server(pid=process.pid, url=url, log_path=log_path)
+        finally:
+            await _stop(process)
+
+
+# --- the product, instrumented ------------------------------------------------------------------
+
+GC_PATH = "/bench/gc"
+
+
+class GcClock:
+    """CPU seconds the cyclic garbage collector spends, by generation (``gc.callbacks``)."""
+
+    def __init__(self) -> None:
+        self._started = 0.0
+        self.collections = [0, 0, 0]
+        self.seconds = [0.0, 0.0, 0.0]
+        self.collected = [0, 0, 0]
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.thread_time()
+            return
+        generation = info["generation"]
+        self.seconds[generation] += time.thread_time() - self._started
+        self.collections[generation] += 1
+        self.collected[generation] += info["collected"]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "collections": self.collections,
+            "seconds": self.seconds,
+            "collected": self.collected,
+            "tracked": len(gc.get_objects()),
+            "frozen": gc.get_freeze_count(),
+            "threshold": gc.get_threshold(),
+        }
+
+
+class InstrumentedProduct:
+    """``medappt serve``'s app, answering ``GET /bench/gc`` with the collector's clock and,
+    if asked, freezing every object alive at the first request (after start-up)."""
+
+    def __init__(self, app: ASGIApp, clock: GcClock, *, freeze: bool) -> None:
+        self._app = app
+        self._clock = clock
+        self._freeze_pending = freeze
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            if self._freeze_pending:
+                self._freeze_pending = False
+                gc.collect()
+                gc.freeze()
+            if scope["path"] == GC_PATH:
+                await JSONResponse(self._clock.as_dict())(scope, receive, send)
+                return
+        await self._app(scope, receive, send)
+
+
+def instrumented_product_app() -> InstrumentedProduct:
+    """The uvicorn factory for ``--serve-product``: configured by ``BENCH_GC_*``."""
+    clock = GcClock()
+    gc.callbacks.append(clock)
+    threshold = int(os.environ.get("BENCH_GC_THRESHOLD0", "0"))
+    if threshold > 0:
+        gc.set_threshold(threshold, *gc.get_threshold()[1:])
+    freeze = os.environ.get("BENCH_GC_FREEZE", "0") == "1"
+    return InstrumentedProduct(app_from_env(), clock, freeze=freeze)
+
+
+def serve_product(port: int) -> None:
+    """``medappt serve --host 127.0.0.1 --workers 1 --port PORT``, the app instrumented."""
+    load_settings(os.environ).require_servers()
+    uvicorn.run(
+        "bench.records:instrumented_product_app",
+        factory=True,
+        host="127.0.0.1",
+        port=port,
+        workers=1,
+        proxy_headers=True,
+    )
+
+
+# --- CPU accounting ----------------------------------------------------------------------------
+
+
+def _process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of one process (0 if it is gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat.rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+
+
+def _named_cpu_s(command: str) -> float:
+    """CPU seconds of every live process named ``command`` (PostgreSQL's backends, ...)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.find("(") + 1 : stat.rfind(")")]
+        if name == command:
+            fields = stat.rpartition(")")[2].split()
+            total += (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+    return total
+
+
+@dataclass(frozen=True, slots=True)
+class CpuSnapshot:
+    at: float
+    server_s: float
+    postgres_s: float
+    redis_s: float
+    client_s: float
+
+    @classmethod
+    def take(cls, server_pid: int) -> "CpuSnapshot":
+        return cls(
+            at=time.perf_counter(),
+            server_s=_process_cpu_s(server_pid),
+            postgres_s=_named_cpu_s("postgres"),
+            redis_s=_named_cpu_s("redis-server"),
+            client_s=time.process_time(),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CpuUse:
+    wall_s: float
+    server_s: float
+    postgres_s: float
+    redis_s: float
+    client_s: float
+
+    @classmethod
+    def between(cls, before: CpuSnapshot, after: CpuSnapshot) -> "CpuUse":
+        return cls(
+            wall_s=after.at - before.at,
+            server_s=after.server_s - before.server_s,
+            postgres_s=after.postgres_s - before.postgres_s,
+            redis_s=after.redis_s - before.redis_s,
+            client_s=after.client_s - before.client_s,
+        )
+
+
+async def _cpu_during(pid: int, warmup_s: float, duration_s: float) -> CpuUse:
+    """CPU used during the measured part of a run that starts now."""
+    await asyncio.sleep(warmup_s)
+    before = CpuSnapshot.take(pid)
+    await asyncio.sleep(duration_s)
+    return CpuUse.between(before, CpuSnapshot.take(pid))
+
+
+# --- checking answers --------------------------------------------------------------------------
+
+
+def graphql_request(patient_id: uuid.UUID, token: str) -> Request:
+    body = {"query": QUERY, "variables": {"id": str(patient_id)}}
+    return Request(
+        body=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+    )
+
+
+def classify(_: int, status: int, body: bytes) -> str:
+    if status != 200:
+        return f"HTTP {status}"
+    if b'"errors"' in body:
+        return "GraphQL errors"
+    return OK
+
+
+async def post(http: aiohttp.ClientSession, url: str, request: Request) -> dict[str, Any]:
+    async with http.post(url, data=request.body, headers=request.headers) as response:
+        if response.status != 200:
+            raise RuntimeError(f"{url}: HTTP {response.status}: {await response.text()}")
+        answer: dict[str, Any] = json.loads(await response.read())
+        return answer
+
+
+def _unsigned(url: str) -> str:
+    return url.partition("?")[0]
+
+
+def links(answer: dict[str, Any]) -> list[str]:
+    edges = answer["data"]["patient"]["records"]["edges"]
+    return [edge["node"]["documentUrl"] for edge in edges]
+
+
+def normalized(answer: dict[str, Any]) -> str:
+    """The answer with each link's query string (its signature and time) left out."""
+    if answer.get("errors") or answer.get("data", {}).get("patient") is None:
+        raise RuntimeError(f"unexpected answer: {json.dumps(answer)[:500]}")
+    copy = json.loads(json.dumps(answer))
+    for edge in copy["data"]["patient"]["records"]["edges"]:
+        edge["node"]["documentUrl"] = _unsigned(edge["node"]["documentUrl"])
+    return json.dumps(copy)
+
+
+async def check_answer(
+    http: aiohttp.ClientSession, server: Server, request: Request, reference: str | None
+) -> str:
+    """The server's answer, normalized, after checking it against ``reference`` (A's)."""
+    first = await post(http, server.graphql_url, request)
+    second = await post(http, server.graphql_url, request)
+    got = normalized(first)
+    count = len(links(first))
+    if count != RECORDS:
+        raise RuntimeError(f"{server.url}: {count} records, not {RECORDS}")
+    if links(first) != links(second):
+        raise RuntimeError(f"{server.url}: the second request did not reuse the links")
+    if reference is not None and got != reference:
+        raise RuntimeError(f"{server.url} answers differently:\n{got[:800]}\n{reference[:800]}")
+    return got
+
+
+# --- runs --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    spec: ServerSpec
+    links: str  # warm or cold
+    stats: RunStats
+    cpu: CpuUse
+    audit_rows: int  # written during the whole run, warm-up included
+    response_bytes: int
+
+    def per_request_ms(self, seconds: float) -> float:
+        return seconds / self.stats.samples * 1e3 if self.stats.samples else float("nan")
+
+
+@dataclass
+class Bench:
+    options: Options
+    fixture: Fixture
+    url: str  # the bench database
+    env: dict[str, str]  # for every server
+    tokens: TokenService
+    data_dir: Path
+    redis: Redis
+    reference: str | None = None
+    results: list[Result] = field(default_factory=list)
+    profiles: list[tuple[ServerSpec, Path]] = field(default_factory=list)
+
+    def token(self, user_id: uuid.UUID | None = None) -> str:
+        token, _ = self.tokens.issue_access(
+            user_id=user_id or self.fixture.user_id,
+            role=Role.PATIENT,
+            family_id=uuid.uuid4(),
+            patient_id=self.fixture.patient_id,
+        )
+        return token
+
+    def requests(self, cold: bool) -> list[Request]:
+        span = self.options.warmup_s + self.options.duration_s
+        if not cold:
+            # The same caller again and again: a closed loop never runs out of these.
+            return [graphql_request(self.fixture.patient_id, self.token())] * round(span * 20_000)
+        # A different user for every request (same patient): every link is new to its caller.
+        count = round(span * 400)
+        return [graphql_request(self.fixture.patient_id, self.token(uuid7())) for _ in range(count)]
+
+    async def measure(self, spec: ServerSpec, cold: bool) -> Result:
+        await self.redis.flushdb()
+        requests = self.requests(cold)
+        before_audit = await audit_rows(self.url)
+        async with (
+            running(spec, self.env, self.data_dir) as server,
+            client_session(self.options.connections, self.options.timeout_s) as http,
+        ):
+            answer = await check_answer(http, server, requests[0], self.reference)
+            if self.reference is None:
+                self.reference = answer
+            size = len(json.dumps(await post(http, server.graphql_url, requests[0])))
+            cpu = asyncio.create_task(
+                _cpu_during(server.pid, self.options.warmup_s, self.options.duration_s)
+            )
+            stats = await closed_loop(
+                http,
+                server.graphql_url,
+                requests,
+                classify,
+                workers=self.options.connections,
+                warmup_s=self.options.warmup_s,
+                duration_s=self.options.duration_s,
+            )
+            used = await cpu
+            if stats.count(OK) != stats.samples:
+                raise RuntimeError(f"{spec.label}: {stats.outcomes}\n{server.log_tail()}")
+        result = Result(
+            spec=spec,
+            links="cold" if cold else "warm",
+            stats=stats,
+            cpu=used,
+            audit_rows=await audit_rows(self.url) - before_audit,
+            response_bytes=size,
+        )
+        print(
+            f"  {spec.label} {result.links}: {stats.achieved_rps:,.0f} req/s, "
+            f"p50 {stats.percentile(0.5):.1f} ms, p99 {stats.percentile(0.99):.1f} ms, "
+            f"server CPU {result.per_request_ms(used.server_s):.2f} ms/request"
+            + (" (ran out of requests)" if stats.exhausted else ""),
+            file=sys.stderr,
+        )
+        self.results.append(result)
+        await asyncio.sleep(1.0)  # let PostgreSQL settle (autovacuum of audit_log, ...)
+        return result
+
+    async def profile(self, spec: ServerSpec, directory: Path) -> Path:
+        """The same warm load again, py-spy recording the server after the warm-up."""
+        await self.redis.flushdb()
+        requests = self.requests(cold=False)
+        path = directory / f"records-{spec.label.replace(' ', '-').replace('+', '-')}.txt"
+        await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
+        async with (
+            running(spec, self.env, self.data_dir) as server,
+            client_session(self.options.connections, self.options.timeout_s) as http,
+        ):
+            recorder = asyncio.create_task(self._py_spy(server.pid, path))
+            await closed_loop(
+                http,
+                server.graphql_url,
+                requests,
+                classify,
+                workers=self.options.connections,
+                warmup_s=self.options.warmup_s,
+                duration_s=self.options.profile_s + 1.0,
+            )
+            await recorder
+        self.profiles.append((spec, path))
+        print(f"  profiled {spec.label}: {path}", file=sys.stderr)
+        return path
+
+    async def _py_spy(self, pid: int, path: Path) -> None:
+        await asyncio.sleep(self.options.warmup_s)
+        process = await asyncio.create_subprocess_exec(
+            str(Path(sys.executable).with_name("py-spy")),
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(round(self.options.profile_s)),
+            "--rate",
+            "200",
+            *(["--native"] if self.options.native else []),
+            "--format",
+            "raw",
+            "--output",
+            str(path),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        if await process.wait() != 0:
+            raise RuntimeError(f"py-spy failed for pid {pid}")
+
+
+# --- profile categories ------------------------------------------------------------------------
+
+# (category, frame substrings): a sample of the event-loop thread goes to the first rule with
+# any substring in any of its frames. Order matters: specific work before the layers under it.
+PHASES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("uvicorn access log", ("logging/__init__.py", "uvicorn/logging.py")),
+    ("token: verify_access (Ed25519, joserfc)", ("TokenService.verify_access",)),
+    ("token: revoked check (Redis EXISTS)", ("is_revoked",)),
+    ("audit: INSERT of the request's rows", ("AuditTrail.flush", "_audit (bench/")),
+    ("links: signing (botocore presign)", ("generate_presigned_url",)),
+    ("links: reuse lookups + audit events", ("load_document_urls", "read_url (medappt/")),
+    ("SQL: pool pre-ping (round trip per checkout)", ("_async_ping", "do_ping")),
+    ("SQL: patient + access check (patient loader)", ("load_readable_patients",)),
+    ("SQL: records + doctors (records loader)", ("load_records", "RECORDS_SQL", "fetch (asyncpg")),
+    ("SQL: other (session begin/close, pool)", ("sqlalchemy/", "asyncpg/")),
+    ("GraphQL: parse + validate (cached)", ("graphql/language/", "graphql/validation/")),
+    ("GraphQL: build Connection/edges/nodes (resolver)", ("from_page", "from_model")),
+    ("GraphQL: execute (graphql-core + Strawberry fields)", ("graphql/execution/",)),
+    ("DataLoader scheduling", ("aiodataloader/",)),
+    ("context: token-less part, loaders, audit trail", ("build_context", "get_context")),
+    ("JSON: response encode", ("json/encoder", "dumps (json/")),
+    ("JSON: request decode", ("json/decoder", "loads (json/")),
+    ("Strawberry HTTP view + schema hooks", ("strawberry/",)),
+    ("baseline handler (bench/records_baseline.py)", ("records_baseline.py",)),
+    ("HTTP: Starlette + uvicorn", ("starlette/", "uvicorn/protocols", "uvicorn/middleware")),
+    ("event loop, other", ("",)),
+)
+
+# Where SQL samples are spent, whatever the statement.
+SQL_LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("ORM: row materialization (loading.py)", ("sqlalchemy/orm/loading.py",)),
+    ("ORM: statement compile / cache key", ("sql/compiler.py", "cache_key.py", "_compile_w_cache")),
+    ("asyncpg: protocol + decoding", ("asyncpg/",)),
+    ("SQLAlchemy asyncpg dialect adaptation", ("dialects/postgresql/asyncpg.py",)),
+    ("pool checkout/return", ("sqlalchemy/pool/",)),
+    ("ORM session / result / other SQLAlchemy", ("sqlalchemy/",)),
+)
+
+_MAIN_THREAD_MARK = "uvicorn/server.py"
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    phases: Counter[str]
+    sql_layers: Counter[str]
+    main_samples: int
+    all_samples: int
+
+
+def _first(rules: Sequence[tuple[str, tuple[str, ...]]], frames: Sequence[str]) -> str | None:
+    for category, markers in rules:
+        if any(marker in frame for marker in markers for frame in frames):
+            return category
+    return None
+
+
+def read_profile(path: Path) -> Profile:
+    phases: Counter[str] = Counter()
+    layers: Counter[str] = Counter()
+    main = total = 0
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            stack, _, count_text = line.rstrip("\n").rpartition(" ")
+            if not count_text.isdigit():
+                continue
+            count = int(count_text)
+            total += count
+            frames = stack.split(";")
+            if not any(_MAIN_THREAD_MARK in frame for frame in frames):
+                continue
+            main += count
+            phases[_first(PHASES, frames) or PHASES[-1][0]] += count
+            layer = _first(SQL_LAYERS, frames)
+            if layer is not None:
+                layers[layer] += count
+    return Profile(phases, layers, main, total)
+
+
+# --- report ------------------------------------------------------------------------------------
+
+
+def _commit() -> str:
+    return subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    ).stdout.strip()
+
+
+def _results_table(results: Sequence[Result]) -> list[str]:
+    head = "| server | links | requests | req/s | p50 ms | p95 ms | p99 ms | max ms "
+    head += "| server CPU % | server CPU ms/req | PostgreSQL CPU ms/req | Redis CPU ms/req "
+    head += "| client CPU ms/req | audit rows/req | reply bytes |"
+    lines = [head, "|---|---|" + "---:|" * 13]
+    for r in results:
+        s = r.stats
+        audit = r.audit_rows / s.replies if s.replies else 0.0
+        cells = [
+            f"{r.spec.label}",
+            r.links,
+            f"{s.samples:,}",
+            f"{s.achieved_rps:,.0f}",
+            *(f"{s.percentile(q):.1f}" for q in (0.5, 0.95, 0.99)),
+            f"{s.max_ms:.1f}",
+            f"{r.cpu.server_s / r.cpu.wall_s * 100:.0f}",
+            f"{r.per_request_ms(r.cpu.server_s):.2f}",
+            f"{r.per_request_ms(r.cpu.postgres_s):.2f}",
+            f"{r.per_request_ms(r.cpu.redis_s):.2f}",
+            f"{r.per_request_ms(r.cpu.client_s):.2f}",
+            f"{audit:.1f}",
+            f"{r.response_bytes:,}",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def _ratios(results: Sequence[Result]) -> list[str]:
+    lines: list[str] = []
+    for links in ("warm", "cold"):
+        product = [r for r in results if r.links == links and r.spec.label == "A"]
+        if not product:
+            continue
+        a = product[0].stats.achieved_rps
+        for r in results:
+            if r.links != links or r.spec.label == "A":
+                continue
+            ratio = a / r.stats.achieved_rps
+            verdict = "meets" if ratio >= 0.5 else "**misses**"
+            lines.append(
+                f"- {links} links, A / {r.spec.label}: {a:,.0f} / {r.stats.achieved_rps:,.0f} "
+                f"= **{ratio:.2f}** ({verdict} the >= 0.5 target)"
+            )
+    return lines
+
+
+def _profile_tables(bench: Bench) -> list[str]:
+    lines: list[str] = []
+    for spec, path in bench.profiles:
+        profile = read_profile(path)
+        measured = [r for r in bench.results if r.spec.label == spec.label and r.links == "warm"]
+        cpu_ms = measured[0].per_request_ms(measured[0].cpu.server_s) if measured else None
+        lines += [
+            f"### Where {spec.label}'s time goes (warm links)",
+            "",
+            f"py-spy, 200 Hz, {bench.options.profile_s:g} s under the same load: "
+            f"{profile.main_samples:,} busy samples of the event-loop thread "
+            f"({profile.all_samples:,} in all)"
+            + (f"; ms/request scale the {cpu_ms:.2f} ms of server CPU measured" if cpu_ms else "")
+            + f". Raw stacks: `{path}`.",
+            "",
+            "| where | share | ms/request |",
+            "|---|---:|---:|",
+        ]
+        for category, samples in profile.phases.most_common():
+            share = samples / profile.main_samples if profile.main_samples else 0.0
+            ms = f"{share * cpu_ms:.2f}" if cpu_ms else "-"
+            lines.append(f"| {category} | {share * 100:.1f} % | {ms} |")
+        if profile.sql_layers:
+            sql = sum(profile.sql_layers.values())
+            lines += [
+                "",
+                f"SQL samples by layer ({sql / profile.main_samples * 100:.1f} % of the "
+                "busy samples; any statement, pre-ping and audit INSERT included):",
+                "",
+                "| layer | share of all busy samples | ms/request |",
+                "|---|---:|---:|",
+            ]
+            for layer, samples in profile.sql_layers.most_common():
+                share = samples / profile.main_samples
+                ms = f"{share * cpu_ms:.2f}" if cpu_ms else "-"
+                lines.append(f"| {layer} | {share * 100:.1f} % | {ms} |")
+        lines.append("")
+    return lines
+
+
+def report(bench: Bench) -> str:
+    options = bench.options
+    lines = [
+        f"Patient records ({RECORDS} records, {DOCTORS} doctors, `records(first: 50)` with "
+        f"doctor and document link): commit {_commit() or '?'}, {os.cpu_count()} CPUs shared "
+        f"by the server, PostgreSQL, Redis and this generator; closed loop of "
+        f"{options.connections} connections (aiohttp), {options.warmup_s:g} s warm-up + "
+        f"{options.duration_s:g} s measured per row; one server at a time, uvicorn with 1 "
+        "worker, uvloop and httptools.",
+        "",
+        *_results_table(bench.results),
+        "",
+        *_ratios(bench.results),
+        "",
+        "Servers: "
+        + "; ".join(
+            f"**{spec.label}**: {spec.description}"
+            for spec in {r.spec.label: r.spec for r in bench.results}.values()
+        )
+        + ".",
+        "",
+        *_profile_tables(bench),
+    ]
+    return "\n".join(lines)
+
+
+# --- main --------------------------------------------------------------------------------------
+
+
+async def run(options: Options) -> Bench:
+    url = database_url(options.admin_url, options.database)
+    await recreate_database(options.admin_url, options.database)
+    try:
+        await upgrade_async(url)
+        fixture = await seed(url)
+        with tempfile.TemporaryDirectory(prefix="medappt-bench-records-") as tmp:
+            data_dir = Path(tmp)
+            s3 = EmbeddedS3(data_dir / "moto")
+            await asyncio.to_thread(s3.start)
+            redis = Redis.from_url(options.redis_url)
+            try:
+                return await _run(
+                    options, url, fixture, data_dir=data_dir, s3_url=s3.url, redis=redis
+                )
+            finally:
+                await redis.flushdb()
+                await redis.aclose()
+                await asyncio.to_thread(s3.stop)
+    finally:
+        if not options.keep_database:
+            await drop_database(options.admin_url, options.database)
+
+
+async def _run(
+    options: Options, url: str, fixture: Fixture, *, data_dir: Path, s3_url: str, redis: Redis
+) -> Bench:
+    environment = {
+        "DATABASE_URL": url,
+        "REDIS_URL": options.redis_url,
+        "S3_ENDPOINT_URL": s3_url,
+        "S3_BUCKET": BUCKET,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_REGION": "us-east-1",
+        "MEDAPPT_ENV": "dev",
+        "MEDAPPT_DATA_DIR": str(data_dir),
+    }
+    async with s3_client(load_settings(environment)) as s3:
+        await ensure_bucket(s3, BUCKET)
+    signing = generate_signing_key()
+    tokens = TokenService(
+        TokenKeys(signing=signing, verification=KeySet([public_part(signing)])),
+        "medappt",
+        "medappt-api",
+    )
+    env = {**os.environ, **environment}
+    env["MEDAPPT_JWT_PRIVATE_KEY"] = json.dumps(signing.as_dict(private=True))
+    for name in ("MEDAPPT_JWT_PUBLIC_KEYS", "MEDAPPT_JWT_ISSUER", "MEDAPPT_JWT_AUDIENCE"):
+        env.pop(name, None)
+    bench = Bench(options, fixture, url, env, tokens, data_dir, redis)
+    specs = [product_spec(), *(baseline_spec(variant) for variant in options.baselines)]
+    for spec in specs:
+        print(f"{spec.label}: {spec.description}", file=sys.stderr)
+        await bench.measure(spec, cold=False)
+    if options.cold:
+        for spec in specs[:2]:
+            await bench.measure(spec, cold=True)
+    if options.profile_dir is not None:
+        for spec in specs[:2]:
+            await bench.profile(spec, options.profile_dir)
+    return bench
+
+
+def parse_options(argv: Sequence[str] | None = None) -> Options:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--admin-url", default=DEFAULT_ADMIN_URL, help="creates the database")
+    parser.add_argument("--database", default=DEFAULT_DATABASE, help="dropped and recreated")
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help="flushed before each run")
+    parser.add_argument("--connections", type=int, default=16, help="closed-loop clients")
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds, not measured")
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds measured")
+    parser.add_argument("--timeout", type=float, default=10.0, help="per request, seconds")
+    parser.add_argument(
+        "--baselines",
+        default="full,verify,none,full+audit",
+        help="baseline variants, comma-separated, of full, verify, none, full+audit; "
+        "the first is also run with cold links and profiled",
+    )
+    parser.add_argument("--no-cold", action="store_true", help="skip the cold-link runs")
+    parser.add_argument(
+        "--profile", type=Path, default=None, metavar="DIR", help="py-spy A and the first B"
+    )
+    parser.add_argument("--profile-seconds", type=float, default=15.0)
+    parser.add_argument(
+        "--native", action="store_true", help="py-spy --native: C frames (uvloop, json) too"
+    )
+    parser.add_argument("--keep-database", action="store_true")
+    args = parser.parse_args(argv)
+    baselines = tuple(name.strip() for name in args.baselines.split(",") if name.strip())
+    unknown = set(baselines) - set(BASELINE_DESCRIPTIONS)
+    if unknown or not baselines:
+        parser.error(f"unknown or no baselines: {', '.join(sorted(unknown))}")
+    return Options(
+        admin_url=args.admin_url,
+        database=args.database,
+        redis_url=args.redis_url,
+        connections=args.connections,
+        warmup_s=args.warmup,
+        duration_s=args.duration,
+        timeout_s=args.timeout,
+        baselines=baselines,
+        cold=not args.no_cold,
+        profile_dir=args.profile,
+        profile_s=args.profile_seconds,
+        native=args.native,
+        keep_database=args.keep_database,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    options = parse_options(argv)
+    bench = uvloop.run(run(options))
+    print(report(bench))
+
+
+if __name__ == "__main__":
+    main()
