@@ -97,7 +97,10 @@ class Options:
     duration_s: float
     timeout_s: float
     baselines: tuple[str, ...]  # of full, verify, none, full+audit
+    products: tuple[str, ...]  # instrumented variants of A: stats, freeze, tN, freeze+tN
     cold: bool
+    shapes: tuple[str, ...]  # run on A with a shorter duration: "full" and lighter ones
+    shape_duration_s: float
     profile_dir: Path | None
     profile_s: float
     native: bool
@@ -500,19 +503,65 @@ class CpuUse:
         )
 
 
-async def _cpu_during(pid: int, warmup_s: float, duration_s: float) -> CpuUse:
-    """CPU used during the measured part of a run that starts now."""
+@dataclass(frozen=True, slots=True)
+class GcUse:
+    """The collector's work during a window, by generation, from an instrumented server."""
+
+    collections: tuple[int, int, int]
+    seconds: tuple[float, float, float]
+    tracked: int  # objects the collector tracks at the end (frozen ones excluded)
+    frozen: int
+
+    @classmethod
+    def between(cls, before: dict[str, Any], after: dict[str, Any]) -> "GcUse":
+        c = [
+            int(a) - int(b)
+            for a, b in zip(after["collections"], before["collections"], strict=True)
+        ]
+        t = [float(a) - float(b) for a, b in zip(after["seconds"], before["seconds"], strict=True)]
+        return cls(
+            collections=(c[0], c[1], c[2]),
+            seconds=(t[0], t[1], t[2]),
+            tracked=int(after["tracked"]),
+            frozen=int(after["frozen"]),
+        )
+
+
+async def _gc_clock(server: Server) -> dict[str, Any]:
+    async with aiohttp.ClientSession() as http, http.get(server.url + GC_PATH) as response:
+        clock: dict[str, Any] = await response.json()
+        return clock
+
+
+async def _window(
+    server: Server, instrumented: bool, warmup_s: float, duration_s: float
+) -> tuple[CpuUse, GcUse | None]:
+    """CPU (and, from an instrumented server, GC) used during the measured part of a run
+    that starts now."""
     await asyncio.sleep(warmup_s)
-    before = CpuSnapshot.take(pid)
+    before_gc = await _gc_clock(server) if instrumented else None
+    before = CpuSnapshot.take(server.pid)
     await asyncio.sleep(duration_s)
-    return CpuUse.between(before, CpuSnapshot.take(pid))
+    cpu = CpuUse.between(before, CpuSnapshot.take(server.pid))
+    if before_gc is None:
+        return cpu, None
+    return cpu, GcUse.between(before_gc, await _gc_clock(server))
 
 
-# --- checking answers --------------------------------------------------------------------------
+# --- requests and answers ----------------------------------------------------------------------
+
+# The benchmarked query and lighter ones, to price each part of it on the product.
+SHAPES: dict[str, str] = {
+    "full": QUERY,
+    "no documentUrl": QUERY.replace(" documentUrl", ""),
+    "no doctor": QUERY.replace(" doctor { name }", ""),
+    "scalars only": QUERY.replace(" doctor { name } documentUrl", ""),
+    "patient only": "query P($id: ID!) { patient(id: $id) { id name } }",
+}
 
 
-def graphql_request(patient_id: uuid.UUID, token: str) -> Request:
-    body = {"query": QUERY, "variables": {"id": str(patient_id)}}
+def graphql_request(patient_id: uuid.UUID, token: str, query: str = QUERY) -> Request:
+    body = {"query": query, "variables": {"id": str(patient_id)}}
     return Request(
         body=json.dumps(body).encode(),
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
@@ -532,11 +581,9 @@ async def post(http: aiohttp.ClientSession, url: str, request: Request) -> dict[
         if response.status != 200:
             raise RuntimeError(f"{url}: HTTP {response.status}: {await response.text()}")
         answer: dict[str, Any] = json.loads(await response.read())
+        if answer.get("errors") or answer.get("data", {}).get("patient") is None:
+            raise RuntimeError(f"{url}: unexpected answer: {json.dumps(answer)[:500]}")
         return answer
-
-
-def _unsigned(url: str) -> str:
-    return url.partition("?")[0]
 
 
 def links(answer: dict[str, Any]) -> list[str]:
@@ -546,18 +593,17 @@ def links(answer: dict[str, Any]) -> list[str]:
 
 def normalized(answer: dict[str, Any]) -> str:
     """The answer with each link's query string (its signature and time) left out."""
-    if answer.get("errors") or answer.get("data", {}).get("patient") is None:
-        raise RuntimeError(f"unexpected answer: {json.dumps(answer)[:500]}")
     copy = json.loads(json.dumps(answer))
     for edge in copy["data"]["patient"]["records"]["edges"]:
-        edge["node"]["documentUrl"] = _unsigned(edge["node"]["documentUrl"])
+        edge["node"]["documentUrl"] = edge["node"]["documentUrl"].partition("?")[0]
     return json.dumps(copy)
 
 
 async def check_answer(
     http: aiohttp.ClientSession, server: Server, request: Request, reference: str | None
 ) -> str:
-    """The server's answer, normalized, after checking it against ``reference`` (A's)."""
+    """The server's answer to ``QUERY``, normalized, after checking it against ``reference``
+    (the product's): 50 records, the same JSON, the same links again on a second request."""
     first = await post(http, server.graphql_url, request)
     second = await post(http, server.graphql_url, request)
     got = normalized(first)
@@ -578,13 +624,24 @@ async def check_answer(
 class Result:
     spec: ServerSpec
     links: str  # warm or cold
+    shape: str  # a key of SHAPES
+    series: str  # "main" or "shapes"
     stats: RunStats
     cpu: CpuUse
+    gc: GcUse | None
     audit_rows: int  # written during the whole run, warm-up included
     response_bytes: int
 
     def per_request_ms(self, seconds: float) -> float:
         return seconds / self.stats.samples * 1e3 if self.stats.samples else float("nan")
+
+    @property
+    def server_ms(self) -> float:
+        return self.per_request_ms(self.cpu.server_s)
+
+    @property
+    def audit_per_request(self) -> float:
+        return self.audit_rows / self.stats.replies if self.stats.replies else 0.0
 
 
 @dataclass
@@ -609,54 +666,71 @@ class Bench:
         )
         return token
 
-    def requests(self, cold: bool) -> list[Request]:
-        span = self.options.warmup_s + self.options.duration_s
+    def requests(self, cold: bool, query: str, span_s: float) -> list[Request]:
         if not cold:
             # The same caller again and again: a closed loop never runs out of these.
-            return [graphql_request(self.fixture.patient_id, self.token())] * round(span * 20_000)
+            request = graphql_request(self.fixture.patient_id, self.token(), query)
+            return [request] * round(span_s * 20_000)
         # A different user for every request (same patient): every link is new to its caller.
-        count = round(span * 400)
-        return [graphql_request(self.fixture.patient_id, self.token(uuid7())) for _ in range(count)]
+        count = round(span_s * 400)
+        return [
+            graphql_request(self.fixture.patient_id, self.token(uuid7()), query)
+            for _ in range(count)
+        ]
 
-    async def measure(self, spec: ServerSpec, cold: bool) -> Result:
+    async def measure(
+        self,
+        spec: ServerSpec,
+        *,
+        cold: bool = False,
+        shape: str = "full",
+        duration_s: float = 0,
+        series: str = "main",
+    ) -> Result:
+        duration_s = duration_s or self.options.duration_s
+        warmup_s = self.options.warmup_s
         await self.redis.flushdb()
-        requests = self.requests(cold)
+        requests = self.requests(cold, SHAPES[shape], warmup_s + duration_s)
         before_audit = await audit_rows(self.url)
         async with (
             running(spec, self.env, self.data_dir) as server,
             client_session(self.options.connections, self.options.timeout_s) as http,
         ):
-            answer = await check_answer(http, server, requests[0], self.reference)
-            if self.reference is None:
-                self.reference = answer
+            if shape == "full":
+                answer = await check_answer(http, server, requests[0], self.reference)
+                self.reference = self.reference or answer
             size = len(json.dumps(await post(http, server.graphql_url, requests[0])))
-            cpu = asyncio.create_task(
-                _cpu_during(server.pid, self.options.warmup_s, self.options.duration_s)
-            )
+            window = asyncio.create_task(_window(server, spec.instrumented, warmup_s, duration_s))
             stats = await closed_loop(
                 http,
                 server.graphql_url,
                 requests,
                 classify,
                 workers=self.options.connections,
-                warmup_s=self.options.warmup_s,
-                duration_s=self.options.duration_s,
+                warmup_s=warmup_s,
+                duration_s=duration_s,
             )
-            used = await cpu
+            cpu, gc_use = await window
             if stats.count(OK) != stats.samples:
                 raise RuntimeError(f"{spec.label}: {stats.outcomes}\n{server.log_tail()}")
         result = Result(
             spec=spec,
             links="cold" if cold else "warm",
+            shape=shape,
+            series=series,
             stats=stats,
-            cpu=used,
+            cpu=cpu,
+            gc=gc_use,
             audit_rows=await audit_rows(self.url) - before_audit,
             response_bytes=size,
         )
+        gc_note = ""
+        if gc_use is not None:
+            gc_note = f", GC {result.per_request_ms(sum(gc_use.seconds)):.2f} ms/request"
         print(
-            f"  {spec.label} {result.links}: {stats.achieved_rps:,.0f} req/s, "
+            f"  {spec.label} {result.links} {shape}: {stats.achieved_rps:,.0f} req/s, "
             f"p50 {stats.percentile(0.5):.1f} ms, p99 {stats.percentile(0.99):.1f} ms, "
-            f"server CPU {result.per_request_ms(used.server_s):.2f} ms/request"
+            f"server CPU {result.server_ms:.2f} ms/request{gc_note}"
             + (" (ran out of requests)" if stats.exhausted else ""),
             file=sys.stderr,
         )
@@ -667,7 +741,8 @@ class Bench:
     async def profile(self, spec: ServerSpec, directory: Path) -> Path:
         """The same warm load again, py-spy recording the server after the warm-up."""
         await self.redis.flushdb()
-        requests = self.requests(cold=False)
+        span = self.options.warmup_s + self.options.profile_s + 1.0
+        requests = self.requests(False, QUERY, span)
         path = directory / f"records-{spec.label.replace(' ', '-').replace('+', '-')}.txt"
         await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
         async with (
@@ -699,7 +774,7 @@ class Bench:
             "--duration",
             str(round(self.options.profile_s)),
             "--rate",
-            "200",
+            str(PROFILE_RATE),
             *(["--native"] if self.options.native else []),
             "--format",
             "raw",
@@ -714,24 +789,29 @@ class Bench:
 
 # --- profile categories ------------------------------------------------------------------------
 
+PROFILE_RATE = 200
+GC_FRAMES = ("gc_collect_main", "gc_collect_with_callback", "gc_collect_generations")
+GC_CATEGORY = "GC: cyclic garbage collector (all generations)"
+
 # (category, frame substrings): a sample of the event-loop thread goes to the first rule with
 # any substring in any of its frames. Order matters: specific work before the layers under it.
 PHASES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (GC_CATEGORY, GC_FRAMES),
     ("uvicorn access log", ("logging/__init__.py", "uvicorn/logging.py")),
     ("token: verify_access (Ed25519, joserfc)", ("TokenService.verify_access",)),
     ("token: revoked check (Redis EXISTS)", ("is_revoked",)),
     ("audit: INSERT of the request's rows", ("AuditTrail.flush", "_audit (bench/")),
     ("links: signing (botocore presign)", ("generate_presigned_url",)),
-    ("links: reuse lookups + audit events", ("load_document_urls", "read_url (medappt/")),
-    ("SQL: pool pre-ping (round trip per checkout)", ("_async_ping", "do_ping")),
+    ("links: loader, reuse lookups, audit events", ("load_document_urls", "read_url (medappt/")),
+    ("SQL: pool pre-ping (a round trip per checkout)", ("_async_ping", "do_ping")),
     ("SQL: patient + access check (patient loader)", ("load_readable_patients",)),
-    ("SQL: records + doctors (records loader)", ("load_records", "RECORDS_SQL", "fetch (asyncpg")),
+    ("SQL: records + doctors (records loader)", ("load_records", "fetch (asyncpg")),
     ("SQL: other (session begin/close, pool)", ("sqlalchemy/", "asyncpg/")),
     ("GraphQL: parse + validate (cached)", ("graphql/language/", "graphql/validation/")),
     ("GraphQL: build Connection/edges/nodes (resolver)", ("from_page", "from_model")),
     ("GraphQL: execute (graphql-core + Strawberry fields)", ("graphql/execution/",)),
     ("DataLoader scheduling", ("aiodataloader/",)),
-    ("context: token-less part, loaders, audit trail", ("build_context", "get_context")),
+    ("context: loaders, audit trail", ("build_context", "get_context")),
     ("JSON: response encode", ("json/encoder", "dumps (json/")),
     ("JSON: request decode", ("json/decoder", "loads (json/")),
     ("Strawberry HTTP view + schema hooks", ("strawberry/",)),
@@ -740,23 +820,37 @@ PHASES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("event loop, other", ("",)),
 )
 
-# Where SQL samples are spent, whatever the statement.
+# Where SQL samples are spent, whatever the statement (GC excluded).
 SQL_LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("ORM: row materialization (loading.py)", ("sqlalchemy/orm/loading.py",)),
-    ("ORM: statement compile / cache key", ("sql/compiler.py", "cache_key.py", "_compile_w_cache")),
-    ("asyncpg: protocol + decoding", ("asyncpg/",)),
+    ("ORM: row materialization (orm/loading.py)", ("sqlalchemy/orm/loading.py",)),
+    ("SQLAlchemy: compile / cache key", ("sql/compiler.py", "cache_key.py", "_compile_w_cache")),
+    ("asyncpg: protocol + decoding", ("asyncpg/", "asyncpg.pgproto", "protocol.c")),
     ("SQLAlchemy asyncpg dialect adaptation", ("dialects/postgresql/asyncpg.py",)),
-    ("pool checkout/return", ("sqlalchemy/pool/",)),
-    ("ORM session / result / other SQLAlchemy", ("sqlalchemy/",)),
+    ("SQLAlchemy pool checkout/return", ("sqlalchemy/pool/",)),
+    ("SQLAlchemy session / result / other", ("sqlalchemy/",)),
+)
+
+# Inside "GraphQL: execute", by the innermost Python frame (self time), GC excluded.
+EXECUTE_OWNERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("graphql-core executor (complete_*, execute_fields, paths)", ("graphql/",)),
+    ("asyncio (tasks, futures, gather)", ("asyncio/", "_weakrefset.py")),
+    ("Strawberry field wrappers, scalars, is_type_of", ("strawberry/",)),
+    ("DataLoader (load, cache)", ("aiodataloader/",)),
+    ("SQLAlchemy attribute access on rows", ("sqlalchemy/",)),
+    ("the project's types and resolvers", ("schema/", "resolvers/", "domain/", "loaders/")),
+    ("other", ("",)),
 )
 
 _MAIN_THREAD_MARK = "uvicorn/server.py"
+_ASYNCIO_NATIVE = ("_asynciomodule.c", "(loop.c", "loop.cpython", "_asyncio")
 
 
 @dataclass(frozen=True, slots=True)
 class Profile:
     phases: Counter[str]
     sql_layers: Counter[str]
+    gc_triggers: Counter[str]  # GC samples by the phase that triggered the collection
+    execute_owners: Counter[str]
     main_samples: int
     all_samples: int
 
@@ -768,9 +862,16 @@ def _first(rules: Sequence[tuple[str, tuple[str, ...]]], frames: Sequence[str]) 
     return None
 
 
+def _execute_owner(frames: Sequence[str]) -> str:
+    python = [i for i, frame in enumerate(frames) if ".py:" in frame]
+    innermost = python[-1] if python else 0
+    if any(any(m in frame for m in _ASYNCIO_NATIVE) for frame in frames[innermost + 1 :]):
+        return EXECUTE_OWNERS[1][0]
+    return _first(EXECUTE_OWNERS, frames[innermost : innermost + 1]) or EXECUTE_OWNERS[-1][0]
+
+
 def read_profile(path: Path) -> Profile:
-    phases: Counter[str] = Counter()
-    layers: Counter[str] = Counter()
+    profile = Profile(Counter(), Counter(), Counter(), Counter(), 0, 0)
     main = total = 0
     with path.open(encoding="utf-8") as lines:
         for line in lines:
@@ -783,11 +884,24 @@ def read_profile(path: Path) -> Profile:
             if not any(_MAIN_THREAD_MARK in frame for frame in frames):
                 continue
             main += count
-            phases[_first(PHASES, frames) or PHASES[-1][0]] += count
+            phase = _first(PHASES, frames) or PHASES[-1][0]
+            profile.phases[phase] += count
+            if phase == GC_CATEGORY:
+                profile.gc_triggers[_first(PHASES[1:], frames) or PHASES[-1][0]] += count
+                continue
             layer = _first(SQL_LAYERS, frames)
             if layer is not None:
-                layers[layer] += count
-    return Profile(phases, layers, main, total)
+                profile.sql_layers[layer] += count
+            if phase.startswith("GraphQL: execute"):
+                profile.execute_owners[_execute_owner(frames)] += count
+    return Profile(
+        profile.phases,
+        profile.sql_layers,
+        profile.gc_triggers,
+        profile.execute_owners,
+        main,
+        total,
+    )
 
 
 # --- report ------------------------------------------------------------------------------------
@@ -810,7 +924,6 @@ def _results_table(results: Sequence[Result]) -> list[str]:
     lines = [head, "|---|---|" + "---:|" * 13]
     for r in results:
         s = r.stats
-        audit = r.audit_rows / s.replies if s.replies else 0.0
         cells = [
             f"{r.spec.label}",
             r.links,
@@ -819,11 +932,11 @@ def _results_table(results: Sequence[Result]) -> list[str]:
             *(f"{s.percentile(q):.1f}" for q in (0.5, 0.95, 0.99)),
             f"{s.max_ms:.1f}",
             f"{r.cpu.server_s / r.cpu.wall_s * 100:.0f}",
-            f"{r.per_request_ms(r.cpu.server_s):.2f}",
+            f"{r.server_ms:.2f}",
             f"{r.per_request_ms(r.cpu.postgres_s):.2f}",
             f"{r.per_request_ms(r.cpu.redis_s):.2f}",
             f"{r.per_request_ms(r.cpu.client_s):.2f}",
-            f"{audit:.1f}",
+            f"{r.audit_per_request:.1f}",
             f"{r.response_bytes:,}",
         ]
         lines.append("| " + " | ".join(cells) + " |")
@@ -833,64 +946,128 @@ def _results_table(results: Sequence[Result]) -> list[str]:
 def _ratios(results: Sequence[Result]) -> list[str]:
     lines: list[str] = []
     for links in ("warm", "cold"):
-        product = [r for r in results if r.links == links and r.spec.label == "A"]
-        if not product:
-            continue
-        a = product[0].stats.achieved_rps
-        for r in results:
-            if r.links != links or r.spec.label == "A":
+        runs = [r for r in results if r.links == links and r.shape == "full"]
+        products = [r for r in runs if r.spec.label.startswith("A")]
+        baselines = [r for r in runs if r.spec.label.startswith("B")]
+        for a in products:
+            if a.spec.label != "A" and links == "cold":
                 continue
-            ratio = a / r.stats.achieved_rps
-            verdict = "meets" if ratio >= 0.5 else "**misses**"
-            lines.append(
-                f"- {links} links, A / {r.spec.label}: {a:,.0f} / {r.stats.achieved_rps:,.0f} "
-                f"= **{ratio:.2f}** ({verdict} the >= 0.5 target)"
-            )
+            for b in baselines:
+                ratio = a.stats.achieved_rps / b.stats.achieved_rps
+                verdict = "meets" if ratio >= 0.5 else "**misses**"
+                lines.append(
+                    f"- {links} links, {a.spec.label} / {b.spec.label}: "
+                    f"{a.stats.achieved_rps:,.0f} / {b.stats.achieved_rps:,.0f} = "
+                    f"**{ratio:.2f}** ({verdict} the >= 0.5 target)"
+                )
     return lines
+
+
+def _gc_table(results: Sequence[Result]) -> list[str]:
+    measured = [r for r in results if r.gc is not None]
+    if not measured:
+        return []
+    lines = [
+        "### The cyclic garbage collector in A (instrumented runs, `gc.callbacks`)",
+        "",
+        "| server | req/s | server CPU ms/req | GC ms/req | GC share of server CPU "
+        "| gen0 / gen1 / gen2 collections per s | gen0 / gen1 / gen2 ms/req "
+        "| tracked objects (frozen) |",
+        "|---|---:|---:|---:|---:|---|---|---|",
+    ]
+    for r in measured:
+        assert r.gc is not None
+        gc_ms = r.per_request_ms(sum(r.gc.seconds))
+        rates = " / ".join(f"{n / r.cpu.wall_s:,.1f}" for n in r.gc.collections)
+        per_gen = " / ".join(f"{r.per_request_ms(t):.2f}" for t in r.gc.seconds)
+        lines.append(
+            f"| {r.spec.label} | {r.stats.achieved_rps:,.0f} | {r.server_ms:.2f} | {gc_ms:.2f} "
+            f"| {gc_ms / r.server_ms * 100:.0f} % | {rates} | {per_gen} "
+            f"| {r.gc.tracked:,} ({r.gc.frozen:,}) |"
+        )
+    return [*lines, ""]
+
+
+def _shapes_table(results: Sequence[Result]) -> list[str]:
+    shaped = [r for r in results if r.series == "shapes"]
+    full = [r for r in shaped if r.shape == "full"]
+    if len(shaped) < 2 or not full:
+        return []
+    reference = full[0]
+    lines = [
+        "### What each part of the query costs A (warm links, one run per shape)",
+        "",
+        "| query shape | req/s | server CPU ms/req | vs full, ms/req | audit rows/req "
+        "| reply bytes |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in shaped:
+        lines.append(
+            f"| {r.shape} | {r.stats.achieved_rps:,.0f} | {r.server_ms:.2f} "
+            f"| {r.server_ms - reference.server_ms:+.2f} | {r.audit_per_request:.1f} "
+            f"| {r.response_bytes:,} |"
+        )
+    return [*lines, ""]
+
+
+def _share_rows(counter: Counter[str], main: int, cpu_ms: float | None) -> list[str]:
+    rows = []
+    for category, samples in counter.most_common():
+        share = samples / main if main else 0.0
+        ms = f"{share * cpu_ms:.2f}" if cpu_ms else "-"
+        rows.append(f"| {category} | {share * 100:.1f} % | {ms} |")
+    return rows
 
 
 def _profile_tables(bench: Bench) -> list[str]:
     lines: list[str] = []
     for spec, path in bench.profiles:
         profile = read_profile(path)
-        measured = [r for r in bench.results if r.spec.label == spec.label and r.links == "warm"]
-        cpu_ms = measured[0].per_request_ms(measured[0].cpu.server_s) if measured else None
+        main = profile.main_samples
+        measured = [
+            r
+            for r in bench.results
+            if r.spec.label == spec.label and r.links == "warm" and r.shape == "full"
+        ]
+        cpu_ms = measured[0].server_ms if measured else None
         lines += [
-            f"### Where {spec.label}'s time goes (warm links)",
+            f"### Where {spec.label}'s time goes (warm links, full query)",
             "",
-            f"py-spy, 200 Hz, {bench.options.profile_s:g} s under the same load: "
-            f"{profile.main_samples:,} busy samples of the event-loop thread "
-            f"({profile.all_samples:,} in all)"
-            + (f"; ms/request scale the {cpu_ms:.2f} ms of server CPU measured" if cpu_ms else "")
+            f"py-spy{' --native' if bench.options.native else ''}, {PROFILE_RATE} Hz, "
+            f"{bench.options.profile_s:g} s under the same load: {main:,} busy samples of the "
+            f"event-loop thread ({profile.all_samples:,} in all); the first rule that matches "
+            "a sample's stack takes it"
+            + (f"; ms/request share the {cpu_ms:.2f} ms of server CPU measured" if cpu_ms else "")
             + f". Raw stacks: `{path}`.",
             "",
             "| where | share | ms/request |",
             "|---|---:|---:|",
+            *_share_rows(profile.phases, main, cpu_ms),
+            "",
         ]
-        for category, samples in profile.phases.most_common():
-            share = samples / profile.main_samples if profile.main_samples else 0.0
-            ms = f"{share * cpu_ms:.2f}" if cpu_ms else "-"
-            lines.append(f"| {category} | {share * 100:.1f} % | {ms} |")
-        if profile.sql_layers:
-            sql = sum(profile.sql_layers.values())
-            lines += [
-                "",
-                f"SQL samples by layer ({sql / profile.main_samples * 100:.1f} % of the "
-                "busy samples; any statement, pre-ping and audit INSERT included):",
-                "",
-                "| layer | share of all busy samples | ms/request |",
-                "|---|---:|---:|",
-            ]
-            for layer, samples in profile.sql_layers.most_common():
-                share = samples / profile.main_samples
-                ms = f"{share * cpu_ms:.2f}" if cpu_ms else "-"
-                lines.append(f"| {layer} | {share * 100:.1f} % | {ms} |")
-        lines.append("")
+        for title, counter in (
+            ("GC samples by the work that triggered the collection", profile.gc_triggers),
+            (
+                "Other SQL samples by layer, any statement (share of all samples)",
+                profile.sql_layers,
+            ),
+            ("`GraphQL: execute` by innermost Python frame (share of all)", profile.execute_owners),
+        ):
+            if counter:
+                lines += [
+                    f"{title}:",
+                    "",
+                    "| where | share of all busy samples | ms/request |",
+                    "|---|---:|---:|",
+                    *_share_rows(counter, main, cpu_ms),
+                    "",
+                ]
     return lines
 
 
 def report(bench: Bench) -> str:
     options = bench.options
+    main_results = [r for r in bench.results if r.series == "main"]
     lines = [
         f"Patient records ({RECORDS} records, {DOCTORS} doctors, `records(first: 50)` with "
         f"doctor and document link): commit {_commit() or '?'}, {os.cpu_count()} CPUs shared "
@@ -899,9 +1076,9 @@ def report(bench: Bench) -> str:
         f"{options.duration_s:g} s measured per row; one server at a time, uvicorn with 1 "
         "worker, uvloop and httptools.",
         "",
-        *_results_table(bench.results),
+        *_results_table(main_results),
         "",
-        *_ratios(bench.results),
+        *_ratios(main_results),
         "",
         "Servers: "
         + "; ".join(
@@ -910,6 +1087,8 @@ def report(bench: Bench) -> str:
         )
         + ".",
         "",
+        *_gc_table(main_results),
+        *_shapes_table(bench.results),
         *_profile_tables(bench),
     ]
     return "\n".join(lines)
@@ -969,17 +1148,26 @@ async def _run(
     for name in ("MEDAPPT_JWT_PUBLIC_KEYS", "MEDAPPT_JWT_ISSUER", "MEDAPPT_JWT_AUDIENCE"):
         env.pop(name, None)
     bench = Bench(options, fixture, url, env, tokens, data_dir, redis)
-    specs = [product_spec(), *(baseline_spec(variant) for variant in options.baselines)]
-    for spec in specs:
+    product = product_spec()
+    baselines = [baseline_spec(variant) for variant in options.baselines]
+    for spec in [product, *baselines, *(product_spec(v) for v in options.products)]:
         print(f"{spec.label}: {spec.description}", file=sys.stderr)
-        await bench.measure(spec, cold=False)
+        await bench.measure(spec)
     if options.cold:
-        for spec in specs[:2]:
+        for spec in (product, baselines[0]):
             await bench.measure(spec, cold=True)
+    for shape in options.shapes:
+        await bench.measure(
+            product, shape=shape, duration_s=options.shape_duration_s, series="shapes"
+        )
     if options.profile_dir is not None:
-        for spec in specs[:2]:
+        for spec in (product, baselines[0]):
             await bench.profile(spec, options.profile_dir)
     return bench
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in text.split(",") if name.strip())
 
 
 def parse_options(argv: Sequence[str] | None = None) -> Options:
@@ -994,23 +1182,45 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument(
         "--baselines",
         default="full,verify,none,full+audit",
-        help="baseline variants, comma-separated, of full, verify, none, full+audit; "
-        "the first is also run with cold links and profiled",
+        help="of full, verify, none, full+audit; the first is also run with cold links "
+        "and profiled",
+    )
+    parser.add_argument(
+        "--products",
+        default="stats,freeze,t10000,freeze+t10000",
+        help="instrumented product variants besides `medappt serve`: stats, freeze, tN, "
+        "freeze+tN (empty for none)",
     )
     parser.add_argument("--no-cold", action="store_true", help="skip the cold-link runs")
+    parser.add_argument(
+        "--shapes",
+        default=",".join(name for name in SHAPES if name != "full"),
+        help=f"lighter queries run on A, of: {', '.join(SHAPES)} (empty for none)",
+    )
+    parser.add_argument("--shape-duration", type=float, default=10.0, help="seconds measured")
     parser.add_argument(
         "--profile", type=Path, default=None, metavar="DIR", help="py-spy A and the first B"
     )
     parser.add_argument("--profile-seconds", type=float, default=15.0)
     parser.add_argument(
-        "--native", action="store_true", help="py-spy --native: C frames (uvloop, json) too"
+        "--no-native", action="store_true", help="py-spy without --native (no C frames, no GC)"
     )
     parser.add_argument("--keep-database", action="store_true")
+    parser.add_argument("--serve-product", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    baselines = tuple(name.strip() for name in args.baselines.split(",") if name.strip())
+    if args.serve_product is not None:
+        serve_product(args.serve_product)
+        sys.exit(0)
+    baselines = _names(args.baselines)
     unknown = set(baselines) - set(BASELINE_DESCRIPTIONS)
     if unknown or not baselines:
         parser.error(f"unknown or no baselines: {', '.join(sorted(unknown))}")
+    products = _names(args.products)
+    if any(PRODUCT_VARIANT.fullmatch(name) is None for name in products):
+        parser.error(f"unknown product variants in {args.products!r}")
+    shapes = ("full", *_names(args.shapes)) if _names(args.shapes) else ()
+    if set(shapes) - set(SHAPES):
+        parser.error(f"unknown shapes in {args.shapes!r}")
     return Options(
         admin_url=args.admin_url,
         database=args.database,
@@ -1020,10 +1230,13 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         duration_s=args.duration,
         timeout_s=args.timeout,
         baselines=baselines,
+        products=products,
         cold=not args.no_cold,
+        shapes=shapes,
+        shape_duration_s=args.shape_duration,
         profile_dir=args.profile,
         profile_s=args.profile_seconds,
-        native=args.native,
+        native=not args.no_native,
         keep_database=args.keep_database,
     )
 

@@ -71,7 +71,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
         case "serve":
             import uvicorn
 
+            from medappt.logs import configure_logging
+
             settings.require_servers()
+            configure_logging()
             uvicorn.run(
                 "medappt.asgi:app_from_env",
                 factory=True,
@@ -81,8 +84,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
                 proxy_headers=True,
             )
         case "worker":
+            from medappt.logs import configure_logging
             from workers.settings import build_worker
 
+            configure_logging()
             build_worker(settings).run()
         case "migrate":
             from db.migrate import upgrade

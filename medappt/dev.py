@@ -14,6 +14,7 @@ from db.migrate import upgrade
 from medappt.app import create_app
 from medappt.demo import demo_logins, load_demo_data
 from medappt.embedded import EmbeddedStack
+from medappt.logs import configure_logging
 from medappt.services import open_services
 from medappt.settings import Settings
 from medappt.storage import ensure_bucket
@@ -41,9 +42,7 @@ class _Server(uvicorn.Server):
 
 
 def run_dev(settings: Settings, *, host: str, port: int, data_dir: Path) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    # The outbox relay ticks every second; its job lines would drown the console.
-    logging.getLogger("arq.worker").setLevel(logging.WARNING)
+    configure_logging()
     data_dir.mkdir(parents=True, exist_ok=True)
     embedded = EmbeddedStack(
         data_dir,

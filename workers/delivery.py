@@ -1,5 +1,6 @@
 """Sending one recorded message: at most once once it is recorded as sent."""
 
+import logging
 import random
 import uuid
 from datetime import UTC, datetime
@@ -13,6 +14,8 @@ from domain.notifications import appointment_facts
 from medappt.settings import Settings
 from workers.channels.base import Channel, PermanentSendError, RetryableSendError
 from workers.messages import render
+
+logger = logging.getLogger("medappt.notifications")
 
 
 class RetryLater(Exception):
@@ -81,6 +84,13 @@ async def deliver(
         sent = await session.get_one(Notification, notification_id)
         sent.status, sent.sent_at = NotificationStatus.SENT, datetime.now(UTC)
         sent.provider_message_id, sent.last_error = delivery.provider_message_id, None
+    logger.info(
+        "sent %s %s %s as %s",
+        kind.value,
+        channel.value,
+        notification_id,
+        delivery.provider_message_id,
+    )
     return NotificationStatus.SENT
 
 
