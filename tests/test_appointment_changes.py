@@ -14,14 +14,13 @@ from tests.support.api import error_codes, graphql
 from tests.support.factories import appointment
 from tests.support.scheduling import (
     MondayWorld,
-    Signed,
+    book_via_api,
     local,
     make_monday_world,
     signed_in,
 )
 
 NY = "America/New_York"
-BOOK = "mutation B($input: BookAppointmentInput!) { bookAppointment(input: $input) { id } }"
 CANCEL = """mutation C($id: ID!, $reason: String) {
   cancelAppointment(id: $id, reason: $reason) { id status cancellationReason } }"""
 RESCHEDULE = """mutation R($id: ID!, $at: DateTime!) {
@@ -39,18 +38,6 @@ async def _row(sessions: async_sessionmaker[AsyncSession], id_: str) -> Appointm
     return row
 
 
-async def _book(
-    client: httpx.AsyncClient, clinic: Clinic, doctor: Doctor, at: datetime, who: Signed
-) -> str:
-    body = await graphql(
-        client, BOOK,
-        {"input": {"doctorId": str(doctor.id), "clinicId": str(clinic.id), "startsAt": at.isoformat()}},
-        token=who.token,
-    )  # fmt: skip
-    assert "errors" not in body, body
-    return str(body["data"]["bookAppointment"]["id"])
-
-
 @pytest.fixture
 async def world(sessions: async_sessionmaker[AsyncSession]) -> MondayWorld:
     return await make_monday_world(sessions)
@@ -64,7 +51,7 @@ async def test_cancel_frees_the_slot_at_once_and_cannot_happen_twice(
 ) -> None:
     clinic, doctor, monday = world
     pat = await signed_in(sessions, settings, Role.PATIENT)
-    id_ = await _book(client, clinic, doctor, local(monday, 9, 0, NY), pat)
+    id_ = await book_via_api(client, clinic, doctor, local(monday, 9, 0, NY), pat)
     slots = {"doctorId": str(doctor.id), "date": monday.isoformat()}
     assert (await graphql(client, SLOTS, slots))["data"]["availableSlots"][0]["available"] is False
 
@@ -95,7 +82,7 @@ async def test_only_the_patient_and_admins_may_cancel(
     other = await signed_in(sessions, settings, Role.PATIENT, name="Max Roe")
     doc = await signed_in(sessions, settings, Role.DOCTOR, doctor=doctor)
     admin = await signed_in(sessions, settings, Role.ADMIN)
-    id_ = await _book(client, clinic, doctor, local(monday, 9, 0, NY), pat)
+    id_ = await book_via_api(client, clinic, doctor, local(monday, 9, 0, NY), pat)
 
     refusals = [await graphql(client, CANCEL, {"id": id_}, token=who.token) for who in (other, doc)]
     missing = await graphql(
@@ -116,7 +103,7 @@ async def test_reschedule_moves_the_booking_and_frees_the_old_slot(
 ) -> None:
     clinic, doctor, monday = world
     pat = await signed_in(sessions, settings, Role.PATIENT)
-    id_ = await _book(client, clinic, doctor, local(monday, 9, 0, NY), pat)
+    id_ = await book_via_api(client, clinic, doctor, local(monday, 9, 0, NY), pat)
     new = local(monday, 11, 30, NY)
 
     body = await graphql(client, RESCHEDULE, {"id": id_, "at": new.isoformat()}, token=pat.token)
@@ -139,8 +126,8 @@ async def test_reschedule_to_a_taken_slot_leaves_the_original_intact(
     clinic, doctor, monday = world
     pat = await signed_in(sessions, settings, Role.PATIENT)
     other = await signed_in(sessions, settings, Role.PATIENT, name="Max Roe")
-    mine = await _book(client, clinic, doctor, local(monday, 9, 0, NY), pat)
-    await _book(client, clinic, doctor, local(monday, 10, 0, NY), other)
+    mine = await book_via_api(client, clinic, doctor, local(monday, 9, 0, NY), pat)
+    await book_via_api(client, clinic, doctor, local(monday, 10, 0, NY), other)
     before = await _row(sessions, mine)
 
     body = await graphql(
@@ -190,7 +177,7 @@ async def test_closing_an_appointment(
     clinic, doctor, monday = world
     pat = await signed_in(sessions, settings, Role.PATIENT)
     doc = await signed_in(sessions, settings, Role.DOCTOR, doctor=doctor)
-    future = await _book(client, clinic, doctor, local(monday, 9, 0, NY), pat)
+    future = await book_via_api(client, clinic, doctor, local(monday, 9, 0, NY), pat)
     past = await _past_appointment(sessions, clinic, doctor, pat.profile_id, hours_ago=2)
 
     too_early = await graphql(

@@ -2,8 +2,7 @@
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -29,10 +28,9 @@ from tests.support.providers import (
 )
 from tests.support.scheduling import (
     Signed,
-    add_template,
-    clinic_with_doctor,
+    book_via_api,
     local,
-    next_weekday,
+    make_monday_world,
     signed_in,
 )
 from tests.support.worker import queue, run_worker, with_providers
@@ -43,9 +41,6 @@ from workers.delivery import backoff_seconds, deliver
 from workers.notifications import enqueue_sends
 
 NY = "America/New_York"
-BOOK = (
-    "mutation B($input: BookAppointmentInput!) { bookAppointment(input: $input) { id startsAt } }"
-)
 
 
 @pytest.fixture
@@ -79,21 +74,6 @@ async def _patient(
     return pat
 
 
-async def _world(sessions: async_sessionmaker[AsyncSession]) -> tuple[Any, Any, Any]:
-    clinic, doctor = await clinic_with_doctor(sessions)
-    await add_template(sessions, doctor, clinic, 1, time(9), time(12))
-    return clinic, doctor, next_weekday(1)
-
-
-async def _book(
-    client: httpx.AsyncClient, clinic: Any, doctor: Any, at: datetime, who: Signed
-) -> str:
-    body = await graphql(client, BOOK, {"input": {"doctorId": str(doctor.id), "clinicId": str(clinic.id),
-                                                  "startsAt": at.isoformat()}}, token=who.token)  # fmt: skip
-    assert "errors" not in body, body
-    return str(body["data"]["bookAppointment"]["id"])
-
-
 async def _notifications(
     sessions: async_sessionmaker[AsyncSession],
 ) -> list[tuple[str, str, str, int]]:
@@ -112,12 +92,12 @@ async def test_a_booking_yields_one_confirmation_per_consented_channel(
     client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], settings: Settings,
     worker_settings: Settings, twilio: FakeTwilio, sendgrid: FakeSendGrid,
 ) -> None:  # fmt: skip
-    clinic, doctor, monday = await _world(sessions)
+    clinic, doctor, monday = await make_monday_world(sessions)
     both = await _patient(sessions, settings)
     email_only = await _patient(sessions, settings, sms=False)
     starts = local(monday, 9, 30, NY)
-    await _book(client, clinic, doctor, starts, both)
-    await _book(client, clinic, doctor, local(monday, 10, 0, NY), email_only)
+    await book_via_api(client, clinic, doctor, starts, both)
+    await book_via_api(client, clinic, doctor, local(monday, 10, 0, NY), email_only)
 
     assert await run_worker(worker_settings, sessions) == 2
     await run_worker(worker_settings, sessions)  # again: nothing new
@@ -155,10 +135,10 @@ async def test_two_failures_then_success_delivers_once_after_three_attempts(
     client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], settings: Settings,
     worker_settings: Settings, twilio: FakeTwilio, sendgrid: FakeSendGrid,
 ) -> None:  # fmt: skip
-    clinic, doctor, monday = await _world(sessions)
+    clinic, doctor, monday = await make_monday_world(sessions)
     pat = await _patient(sessions, settings, email=False)
     twilio.fail_next([500, 500])
-    await _book(client, clinic, doctor, local(monday, 9, 0, NY), pat)
+    await book_via_api(client, clinic, doctor, local(monday, 9, 0, NY), pat)
 
     await run_worker(worker_settings, sessions)
 
@@ -176,10 +156,10 @@ async def test_a_provider_down_past_the_retry_limit_leaves_the_message_dead_and_
     client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], settings: Settings,
     worker_settings: Settings, twilio: FakeTwilio, sendgrid: FakeSendGrid,
 ) -> None:  # fmt: skip
-    clinic, doctor, monday = await _world(sessions)
+    clinic, doctor, monday = await make_monday_world(sessions)
     pat = await _patient(sessions, settings, email=False)
     twilio.fail_always(503)
-    appointment_id = await _book(client, clinic, doctor, local(monday, 9, 0, NY), pat)
+    appointment_id = await book_via_api(client, clinic, doctor, local(monday, 9, 0, NY), pat)
 
     await run_worker(worker_settings, sessions)
 
@@ -199,11 +179,11 @@ async def test_a_number_the_provider_refuses_fails_at_once(
     client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], settings: Settings,
     worker_settings: Settings, twilio: FakeTwilio, sendgrid: FakeSendGrid,
 ) -> None:  # fmt: skip
-    clinic, doctor, monday = await _world(sessions)
+    clinic, doctor, monday = await make_monday_world(sessions)
     pat = await _patient(sessions, settings, email=False)
     async with sessions.begin() as session:
         (await session.get_one(Patient, pat.profile_id)).phone = "555-0123"
-    await _book(client, clinic, doctor, local(monday, 9, 0, NY), pat)
+    await book_via_api(client, clinic, doctor, local(monday, 9, 0, NY), pat)
 
     await run_worker(worker_settings, sessions)
 
@@ -222,9 +202,9 @@ async def test_a_reminder_rereads_the_appointment_when_it_is_sent(
     client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], settings: Settings,
     worker_settings: Settings, twilio: FakeTwilio, sendgrid: FakeSendGrid,
 ) -> None:  # fmt: skip
-    clinic, doctor, monday = await _world(sessions)
+    clinic, doctor, monday = await make_monday_world(sessions)
     pat = await _patient(sessions, settings, email=False)
-    appointment_id = await _book(client, clinic, doctor, local(monday, 9, 0, NY), pat)
+    appointment_id = await book_via_api(client, clinic, doctor, local(monday, 9, 0, NY), pat)
     await run_worker(worker_settings, sessions)
     # Cancelled behind the planner's back: only the send-time check can stop it.
     async with sessions.begin() as session:
@@ -246,9 +226,9 @@ async def test_cancel_before_the_reminder_is_due_sends_no_reminder(
     client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], settings: Settings,
     worker_settings: Settings, twilio: FakeTwilio, sendgrid: FakeSendGrid,
 ) -> None:  # fmt: skip
-    clinic, doctor, monday = await _world(sessions)
+    clinic, doctor, monday = await make_monday_world(sessions)
     pat = await _patient(sessions, settings, email=False)
-    appointment_id = await _book(client, clinic, doctor, local(monday, 9, 0, NY), pat)
+    appointment_id = await book_via_api(client, clinic, doctor, local(monday, 9, 0, NY), pat)
     await run_worker(worker_settings, sessions)
     await graphql(
         client,
@@ -276,9 +256,9 @@ async def test_a_moved_appointment_is_reminded_of_its_new_time_only(
     client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], settings: Settings,
     worker_settings: Settings, twilio: FakeTwilio, sendgrid: FakeSendGrid,
 ) -> None:  # fmt: skip
-    clinic, doctor, monday = await _world(sessions)
+    clinic, doctor, monday = await make_monday_world(sessions)
     pat = await _patient(sessions, settings, email=False)
-    appointment_id = await _book(client, clinic, doctor, local(monday, 9, 0, NY), pat)
+    appointment_id = await book_via_api(client, clinic, doctor, local(monday, 9, 0, NY), pat)
     await run_worker(worker_settings, sessions)
     new_start = local(monday, 11, 0, NY)
     moved = await graphql(client, "mutation R($id: ID!, $at: DateTime!) { rescheduleAppointment(id: $id, startsAt: $at) { id } }",
@@ -312,10 +292,10 @@ async def test_a_worker_stopped_mid_batch_delivers_everything_once_after_restart
     client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], settings: Settings,
     worker_settings: Settings, twilio: FakeTwilio, sendgrid: FakeSendGrid,
 ) -> None:  # fmt: skip
-    clinic, doctor, monday = await _world(sessions)
+    clinic, doctor, monday = await make_monday_world(sessions)
     for n in range(4):
         pat = await _patient(sessions, settings)
-        await _book(client, clinic, doctor, local(monday, 9 + n // 2, 30 * (n % 2), NY), pat)
+        await book_via_api(client, clinic, doctor, local(monday, 9 + n // 2, 30 * (n % 2), NY), pat)
 
     # The worker stops after the four planner jobs: eight sends wait in the queue ...
     await run_worker(worker_settings, sessions, max_jobs=4)
@@ -363,7 +343,7 @@ async def test_a_booking_that_rolls_back_sends_nothing(
     sessions: async_sessionmaker[AsyncSession], settings: Settings,
     worker_settings: Settings, twilio: FakeTwilio, sendgrid: FakeSendGrid,
 ) -> None:  # fmt: skip
-    clinic, doctor, monday = await _world(sessions)
+    clinic, doctor, monday = await make_monday_world(sessions)
     pat = await _patient(sessions, settings)
     async with sessions() as session:
         patient = await session.get_one(Patient, pat.profile_id)

@@ -5,12 +5,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enums import Role
 from db.models import Clinic, Doctor, DoctorClinic, ScheduleTemplate, User
 from domain.auth.sessions import sign_in
 from medappt.settings import Settings
+from tests.support.api import graphql
 from tests.support.factories import add_clinic, add_doctor, add_patient, add_user
 from tests.support.people import token_service
 
@@ -101,3 +103,26 @@ async def signed_in(
             profile_id = None
         signed = await sign_in(session, tokens, user)
     return Signed(user_id=user.id, profile_id=profile_id, token=signed.access_token)
+
+
+BOOK = "mutation B($input: BookAppointmentInput!) { bookAppointment(input: $input) { id } }"
+
+
+async def book_via_api(
+    client: httpx.AsyncClient, clinic: Clinic, doctor: Doctor, at: datetime, who: Signed
+) -> str:
+    """Books through the API and returns the appointment id; the booking must succeed."""
+    body = await graphql(
+        client,
+        BOOK,
+        {
+            "input": {
+                "doctorId": str(doctor.id),
+                "clinicId": str(clinic.id),
+                "startsAt": at.isoformat(),
+            }
+        },
+        token=who.token,
+    )
+    assert "errors" not in body, body
+    return str(body["data"]["bookAppointment"]["id"])
