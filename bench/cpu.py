@@ -18,30 +18,37 @@ def _stat_fields(pid: int) -> list[str]:
     return text.rsplit(")", 1)[1].split()
 
 
-def process_seconds(pid: int, *, with_reaped_children: bool = False) -> float:
+def process_seconds(pid: int) -> float:
     """User + system CPU seconds of a process (0 if it is gone)."""
     try:
         fields = _stat_fields(pid)
     except OSError:
         return 0.0
-    ticks = int(fields[11]) + int(fields[12])  # utime, stime
-    if with_reaped_children:
-        ticks += int(fields[13]) + int(fields[14])  # cutime, cstime
-    return ticks / _TICKS
+    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
 
 
-def tree_seconds(root: int) -> float:
-    """CPU seconds of ``root``, its live children, and the children it has reaped."""
-    total = process_seconds(root, with_reaped_children=True)
+def backends_seconds(postmaster: int, database: str) -> float:
+    """CPU seconds of the live PostgreSQL backends serving ``database``.
+
+    Backends name their database in their process title ("postgres: 15/main: user
+    database host(port) state"); other databases' sessions on the same server and the
+    shared background processes are left out.
+    """
+    if postmaster <= 0:
+        return 0.0
+    total = 0.0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
+        pid = int(entry.name)
         try:
-            parent = int(_stat_fields(int(entry.name))[1])
+            if int(_stat_fields(pid)[1]) != postmaster:
+                continue
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except (OSError, IndexError, ValueError):
             continue
-        if parent == root:
-            total += process_seconds(int(entry.name))
+        if f" {database} " in title:
+            total += process_seconds(pid)
     return total
 
 
@@ -87,13 +94,14 @@ class CpuUse:
 class CpuMeter:
     api_pid: int
     postgres_pid: int  # the postmaster
+    database: str  # whose backends count
     redis_pid: int
 
     def snapshot(self) -> CpuSnapshot:
         return CpuSnapshot(
             at=time.perf_counter(),
             api=process_seconds(self.api_pid),
-            postgres=tree_seconds(self.postgres_pid),
+            postgres=backends_seconds(self.postgres_pid, self.database),
             redis=process_seconds(self.redis_pid),
             generator=time.process_time(),
             machine=machine_busy_seconds(),

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 import aiohttp
 
 OK = "ok"
+# Outcomes of requests that got no HTTP reply.
+UNANSWERED = ("timeout", "transport")
 
 # Classify a reply: request index, HTTP status and body to an outcome label (``OK`` or why not).
 Classify = Callable[[int, int, bytes], str]
@@ -48,12 +50,17 @@ class RunStats:
     latencies_ms: list[float]  # sorted
     outcomes: Counter[str]
     lag_p99_ms: float
-    replies: int  # all replies of the run, warm-up included
+    replies: int  # HTTP replies in the whole run, warm-up included
     exhausted: bool = False  # a closed loop ran out of prepared requests before the end
 
     @property
+    def answered(self) -> int:
+        """Measured requests that got an HTTP reply, errors included."""
+        return self.samples - sum(self.count(prefix) for prefix in UNANSWERED)
+
+    @property
     def achieved_rps(self) -> float:
-        return self.samples / self.window_s if self.window_s > 0 else 0.0
+        return self.answered / self.window_s if self.window_s > 0 else 0.0
 
     def percentile(self, fraction: float) -> float:
         """Nearest-rank percentile, milliseconds (NaN without samples)."""
@@ -78,7 +85,8 @@ class _Recorder:
     replies: int = 0
 
     def add(self, sample: Sample) -> None:
-        self.replies += 1
+        if not sample.outcome.startswith(UNANSWERED):
+            self.replies += 1
         if self.measured_from <= sample.due < self.measured_until:
             self.samples.append(sample)
 

@@ -60,6 +60,16 @@ async def resolve_doctor_schedule(
         raise Forbidden("Only the doctor and administrators may see this schedule.")
     async with context.sessions() as session:
         day = await doctor_day(session, doctor, date)
-    for _, clinic in day:
+    for appointment, clinic in day:
         context.loaders.clinic.prime(clinic.id, clinic)
+        # A schedule tells whom the doctor sees: each entry is a read of that patient.
+        context.audit.record(
+            AuditEvent(
+                action="appointment.read",
+                outcome=AuditOutcome.ALLOWED,
+                patient_id=appointment.patient_id,
+                resource_type="Appointment",
+                resource_id=str(appointment.id),
+            )
+        )
     return [Appointment.from_model(appointment) for appointment, _ in day]
