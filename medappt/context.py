@@ -40,7 +40,7 @@ class Context:
 
     @property
     def slot_cache(self) -> SlotCache:
-        return SlotCache(self.services.redis)
+        return self.services.slot_cache
 
     def loaders_for(self, viewer: Caller) -> Loaders:
         """Loaders that check access as ``viewer``: a sign-in mutation answers as the
@@ -99,6 +99,6 @@ async def build_context(request: Request, services: Services, request_id: str) -
         credentials_error=credentials_error,
         audit=audit,
         loaders=create_loaders(
-            services.sessions, SlotCache(services.redis), services.documents, caller, audit
+            services.sessions, services.slot_cache, services.documents, caller, audit
         ),
     )

@@ -13,6 +13,7 @@ from medappt.auth.keys import load_token_keys
 from medappt.auth.tokens import TokenService
 from medappt.documents import DocumentLinks
 from medappt.settings import Settings
+from medappt.slot_cache import SlotCache
 from medappt.storage import s3_client
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ class Services:
     s3: "S3Client"
     tokens: TokenService
     documents: DocumentLinks
+    slot_cache: SlotCache
 
 
 @asynccontextmanager
@@ -56,4 +58,5 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             s3=s3,
             tokens=tokens,
             documents=DocumentLinks(s3, settings.s3_bucket, settings.document_url_seconds),
+            slot_cache=SlotCache(redis),
         )
