@@ -6,8 +6,9 @@ statement per request, not one per field.
 
 import uuid
 from dataclasses import dataclass, field, replace
+from typing import cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enums import AuditOutcome, Role
@@ -65,4 +66,5 @@ class AuditTrail:
         rows = self.rows()
         self.events.clear()
         async with sessions.begin() as session:
-            await session.execute(insert(AuditEntry), rows)
+            # A Core insert of plain rows: the ORM's bulk machinery buys nothing here.
+            await session.execute(insert(cast(Table, AuditEntry.__table__)), rows)

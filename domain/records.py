@@ -100,6 +100,9 @@ class RecordsPage:
     page: Page[MedicalRecord]
     doctors: dict[uuid.UUID, Doctor]
 
+    def doctor_of(self, record: MedicalRecord) -> Doctor | None:
+        return self.doctors.get(record.doctor_id) if record.doctor_id is not None else None
+
 
 @dataclass(frozen=True, slots=True)
 class RecordsQuery:

@@ -3,11 +3,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enums import AuditOutcome
-from db.models import Doctor
 from domain.audit import AuditEvent, AuditTrail
 from domain.caller import Caller
 from domain.records import RecordsPage, RecordsQuery, records_of_patients
@@ -21,13 +19,11 @@ class RecordsKey:
 
 
 async def load_records(
-    sessions: async_sessionmaker[AsyncSession],
-    doctors: DataLoader[uuid.UUID, Doctor | None],
-    keys: Sequence[RecordsKey],
+    sessions: async_sessionmaker[AsyncSession], keys: Sequence[RecordsKey]
 ) -> list[RecordsPage]:
     """Pages of records for many patients: one statement per distinct page shape
     (first, after, type), which is one for a whole schedule. The records' doctors
-    come with them and fill the doctor loader, so `doctor { name }` costs nothing."""
+    come with them, so `doctor { name }` costs nothing more."""
     by_query: defaultdict[RecordsQuery, list[uuid.UUID]] = defaultdict(list)
     for key in keys:
         by_query[key.query].append(key.patient_id)
@@ -37,9 +33,6 @@ async def load_records(
             found = await records_of_patients(session, patient_ids, query)
             for patient_id, page in found.items():
                 pages[RecordsKey(patient_id, query)] = page
-    for page in pages.values():
-        for doctor in page.doctors.values():
-            doctors.prime(doctor.id, doctor)
     return [pages[key] for key in keys]
 
 

@@ -47,11 +47,10 @@ def create_loaders(
     caller: Caller | None,
     audit: AuditTrail,
 ) -> Loaders:
-    doctor: DataLoader[uuid.UUID, Doctor | None] = DataLoader(partial(load_doctors, sessions))
     return Loaders(
         clinic=DataLoader(partial(load_clinics, sessions)),
         clinics_of_doctor=DataLoader(partial(load_clinics_of_doctors, sessions)),
-        doctor=doctor,
+        doctor=DataLoader(partial(load_doctors, sessions)),
         # Refusals come back as exceptions in the batch, which load() raises.
         readable_patient=DataLoader(
             cast(
@@ -66,7 +65,7 @@ def create_loaders(
                 partial(load_readable_appointments, sessions, caller, audit),
             )
         ),
-        records=DataLoader(partial(load_records, sessions, doctor)),
+        records=DataLoader(partial(load_records, sessions)),
         document_url=DataLoader(partial(load_document_urls, documents, caller, audit)),
         notifications=DataLoader(partial(load_notifications, sessions)),
     )

@@ -36,4 +36,8 @@ async def resolve_patient_records(
         record_type=record_type,
     )
     result = await context.loaders.records.load(RecordsKey(patient_id, query))
-    return Connection.from_page(result.page, MedicalRecord.from_model, record_cursor)
+    return Connection.from_page(
+        result.page,
+        lambda record: MedicalRecord.from_model(record, result.doctor_of(record)),
+        record_cursor,
+    )

@@ -2,6 +2,7 @@ import strawberry
 from sqlalchemy import select
 
 from db.enums import AuditOutcome, RecordStatus
+from db.models import Doctor
 from db.models import MedicalRecord as RecordRow
 from domain.audit import AuditEvent
 from domain.errors import BadUserInput, Forbidden
@@ -32,6 +33,7 @@ async def resolve_confirm_record_upload(
             if stored is None:
                 raise BadUserInput("No document has been uploaded for this record yet.")
             mark_available(record, stored.size, stored.content_type)
+        doctor = await session.get(Doctor, record.doctor_id) if record.doctor_id else None
     context.audit.record(
         AuditEvent(
             action="record.upload_confirmed",
@@ -41,4 +43,4 @@ async def resolve_confirm_record_upload(
             resource_id=str(record.id),
         )
     )
-    return MedicalRecord.from_model(record)
+    return MedicalRecord.from_model(record, doctor)

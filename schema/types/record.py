@@ -20,21 +20,16 @@ class MedicalRecord:
     size_bytes: int
     uploaded_at: datetime
     row: strawberry.Private[models.MedicalRecord]
-
-    async def _doctor(self, info: strawberry.Info[Context]) -> models.Doctor | None:
-        if self.row.doctor_id is None:
-            return None
-        return await info.context.loaders.doctor.load(self.row.doctor_id)
+    # Read with the record (one statement for the page): plain fields, no awaiting.
+    doctor_row: strawberry.Private[models.Doctor | None]
 
     @strawberry.field
-    async def doctor(self, info: strawberry.Info[Context]) -> Doctor | None:
-        doctor = await self._doctor(info)
-        return Doctor.from_model(doctor) if doctor is not None else None
+    def doctor(self) -> Doctor | None:
+        return Doctor.from_model(self.doctor_row) if self.doctor_row is not None else None
 
     @strawberry.field
-    async def doctor_name(self, info: strawberry.Info[Context]) -> str | None:
-        doctor = await self._doctor(info)
-        return doctor.name if doctor is not None else None
+    def doctor_name(self) -> str | None:
+        return self.doctor_row.name if self.doctor_row is not None else None
 
     # A presigned GET URL: works with no other credentials, names the file.
     @strawberry.field
@@ -44,7 +39,9 @@ class MedicalRecord:
         )
 
     @classmethod
-    def from_model(cls, record: models.MedicalRecord) -> "MedicalRecord":
+    def from_model(
+        cls, record: models.MedicalRecord, doctor: models.Doctor | None
+    ) -> "MedicalRecord":
         assert record.uploaded_at is not None  # only AVAILABLE records are shown
         return cls(
             id=strawberry.ID(str(record.id)),
@@ -55,6 +52,7 @@ class MedicalRecord:
             size_bytes=record.size_bytes,
             uploaded_at=record.uploaded_at,
             row=record,
+            doctor_row=doctor,
         )
 
 
