@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from db.engine import create_engine, session_factory
 from medappt.auth.keys import load_token_keys
 from medappt.auth.tokens import TokenService
+from medappt.clinic_directory import ClinicDirectory
 from medappt.documents import DocumentLinks
 from medappt.settings import Settings
 from medappt.slot_cache import SlotCache
@@ -32,6 +33,7 @@ class Services:
     tokens: TokenService
     documents: DocumentLinks
     slot_cache: SlotCache
+    clinics: ClinicDirectory
 
 
 @asynccontextmanager
@@ -49,14 +51,16 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         redis = Redis.from_url(redis_url, decode_responses=False)
         stack.push_async_callback(redis.aclose)
         s3 = await stack.enter_async_context(s3_client(settings))
+        sessions = session_factory(engine)
         yield Services(
             settings=settings,
             engine=engine,
-            sessions=session_factory(engine),
+            sessions=sessions,
             analytics_sessions=session_factory(analytics_engine),
             redis=redis,
             s3=s3,
             tokens=tokens,
             documents=DocumentLinks(s3, settings.s3_bucket, settings.document_url_seconds),
             slot_cache=SlotCache(redis),
+            clinics=ClinicDirectory(sessions),
         )

@@ -14,7 +14,8 @@ async def doctor_slots(
     info: strawberry.Info[Context], doctor_id: uuid.UUID, day: date, clinic_id: uuid.UUID | None
 ) -> list[Slot]:
     slots = await info.context.loaders.slots.load(DayKey(doctor_id, day, clinic_id))
-    return [Slot.of(slot) for slot in slots]
+    clinics = await info.context.services.clinics.get_many({slot.clinic_id for slot in slots})
+    return [Slot.of(slot, clinics[slot.clinic_id]) for slot in slots]
 
 
 async def resolve_available_slots(

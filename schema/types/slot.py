@@ -2,8 +2,8 @@ from datetime import datetime
 
 import strawberry
 
+from db import models
 from domain.slot_grid import Slot as SlotValue
-from medappt.context import Context
 from schema.types.clinic import Clinic
 
 
@@ -12,16 +12,18 @@ class Slot:
     starts_at: datetime
     ends_at: datetime
     available: bool
-    value: strawberry.Private[SlotValue]
+    clinic_row: strawberry.Private[models.Clinic]
 
+    # A plain field: a day's slots come with their clinics, not one await each.
     @strawberry.field
-    async def clinic(self, info: strawberry.Info[Context]) -> Clinic:
-        clinic = await info.context.loaders.clinic.load(self.value.clinic_id)
-        assert clinic is not None  # slots come from the clinic's own templates
-        return Clinic.from_model(clinic)
+    def clinic(self) -> Clinic:
+        return Clinic.from_model(self.clinic_row)
 
     @classmethod
-    def of(cls, slot: SlotValue) -> "Slot":
+    def of(cls, slot: SlotValue, clinic: models.Clinic) -> "Slot":
         return cls(
-            starts_at=slot.starts_at, ends_at=slot.ends_at, available=slot.available, value=slot
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
+            available=slot.available,
+            clinic_row=clinic,
         )
