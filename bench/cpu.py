@@ -28,15 +28,22 @@ def process_seconds(pid: int) -> float:
 
 
 def backends_seconds(postmaster: int, database: str) -> float:
-    """CPU seconds of the live PostgreSQL backends serving ``database``.
+    """CPU seconds of the PostgreSQL backends serving ``database``, plus the backends the
+    server has reaped.
 
-    Backends name their database in their process title ("postgres: 15/main: user
-    database host(port) state"); other databases' sessions on the same server and the
-    shared background processes are left out.
+    Live backends name their database in their process title ("postgres: 15/main: user
+    database host(port) state"); other databases' live sessions and the shared background
+    processes are left out. A backend that exited is known only through the postmaster's
+    children total, which holds every database's: a connection pool that opens and closes
+    connections would otherwise make the count go down.
     """
     if postmaster <= 0:
         return 0.0
-    total = 0.0
+    try:
+        fields = _stat_fields(postmaster)
+        total = (int(fields[13]) + int(fields[14])) / _TICKS  # cutime, cstime
+    except OSError:
+        return 0.0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue

@@ -206,4 +206,5 @@ async def closed_loop(
 
     await asyncio.gather(*(worker() for _ in range(workers)))
     window_end = min(end, time.perf_counter())
-    return recorder.stats(f"{workers} workers", window_end, exhausted=exhausted)
+    label = f"{workers} worker" + ("" if workers == 1 else "s")
+    return recorder.stats(label, window_end, exhausted=exhausted)

@@ -3,10 +3,10 @@
 Run with ``python -m bench.profile_summary FILE [--cpu-ms-per-request X]``. Each sample of
 the event-loop thread is given to the first rule, in the order below, that one of its frames
 matches, so a statement run by the doctor loader counts as "SQL: doctor loader" however
-deep in SQLAlchemy and asyncpg it was caught. Samples caught in the event loop itself with
-no Python frame above it (uvloop waiting in epoll, or its C code) are left out of the
-shares. With the server's CPU per request (the bench measures it), shares become
-milliseconds per request.
+deep in SQLAlchemy and asyncpg it was caught. Recorded with ``--native``, the cycle
+collector (``gc_collect_main``) shows as such; without it, its time is spread over whatever
+Python code allocated when it ran. Samples waiting in epoll are left out. With the server's
+CPU per request (the bench measures it), shares become milliseconds per request.
 """
 
 import argparse
@@ -17,6 +17,7 @@ from pathlib import Path
 
 # (category, frame substrings): the first rule with any substring in any frame wins.
 RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Python cycle GC (gen 0-2 collections)", ("gc_collect_main",)),
     ("pool pre-ping (SELECT 1 at each checkout)", ("_async_ping",)),
     ("audit log INSERT (own transaction)", ("AuditTrail.flush",)),
     ("uvicorn access log", ("logging/__init__.py", "uvicorn/logging.py")),
@@ -44,12 +45,14 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("JSON: request decode", ("json/decoder", "loads (json/")),
     ("Strawberry HTTP view + schema hooks", ("strawberry/",)),
     ("Starlette + uvicorn (HTTP)", ("starlette/", "uvicorn/protocols", "uvicorn/middleware")),
-    ("other Python", ("",)),
 )
+IN_LOOP = "event loop in C (uvloop callbacks, socket reads, task steps)"
+OTHER = "other Python"
 
 _MAIN_THREAD_MARK = "uvicorn/server.py"
-# The outermost Python frame of the loop: a sample that ends there is not in Python code.
+# The outermost Python frames of the loop: below them, only C code runs.
 _LOOP_FRAMES = ("Runner.run (asyncio/runners.py", "asyncio_run (uvicorn/_compat.py")
+_IDLE_LEAVES = ("epoll_wait", "epoll_pwait")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +76,8 @@ def parse(lines: Iterable[str]) -> tuple[Counter[str], int, int]:
         frames = stack.split(";")
         if not any(_MAIN_THREAD_MARK in frame for frame in frames):
             continue  # thread pools
-        if frames[-1].startswith(_LOOP_FRAMES):
-            continue  # in the loop's C code, or idle
+        if frames[-1].startswith(_IDLE_LEAVES):
+            continue
         main += count
         categories[categorize(frames)] += count
     return categories, main, total
@@ -84,7 +87,8 @@ def categorize(frames: Sequence[str]) -> str:
     for category, markers in RULES:
         if any(marker in frame for marker in markers for frame in frames):
             return category
-    return RULES[-1][0]
+    python = [frame for frame in frames if ".py:" in frame]
+    return IN_LOOP if python and python[-1].startswith(_LOOP_FRAMES) else OTHER
 
 
 def summarize(path: Path) -> tuple[list[Share], int, int]:
