@@ -1,31 +1,45 @@
 """A patient's records over HTTP: ``medappt serve`` against a hand-written baseline.
 
-Run with ``python -m bench.records``. Creates the database ``medappt_bench_records`` on the
-local PostgreSQL (dropped again at the end), migrates it, and stores one patient with 50
-AVAILABLE records from 3 doctors; starts a moto S3 server (links are only signed, objects
-need not exist) and uses Redis database 6 (flushed before each run and at the end).
+Run with ``python -m bench.records [--profile DIR]``. Creates the database
+``medappt_bench_records`` on the local PostgreSQL (dropped again at the end), migrates it,
+and stores one patient with 50 AVAILABLE records from 3 doctors; starts a moto S3 server
+(links are only signed, objects need not exist) and uses Redis database 6 (flushed before
+each run and at the end).
 
-Then, one server at a time (the machine is small): ``medappt serve --workers 1`` (A, the
-product) and ``python -m bench.records_baseline`` (B, one SQL statement, no GraphQL; see its
-docstring for the ``full``/``verify``/``none`` token checks and ``+audit``) answer ``QUERY``
-for a closed loop of ``--connections`` clients from this process (aiohttp), ``--warmup``
-seconds not measured, then ``--duration`` seconds measured. Before each run the answer is
-checked: 50 records, the same JSON from A and B (links compared without their signature),
-the same links on a second request (reused).
+Then, one server at a time (the machine is small), each started afresh: ``medappt serve
+--workers 1`` (A, the product) and ``python -m bench.records_baseline`` (B: one SQL
+statement, no GraphQL; its docstring describes the ``full``/``verify``/``none`` token checks
+and ``+audit``) answer ``QUERY`` for a closed loop of ``--connections`` clients in this
+process (aiohttp): ``--warmup`` seconds not measured, then ``--duration`` seconds measured.
+Before each run the answer is checked: 50 records, the same JSON from A and B (links
+compared without their signature), the same links again on a second request. CPU is read
+from ``/proc`` for the server, the bench database's PostgreSQL processes, Redis, this
+generator and everything else ("others": the bench waits for the machine to be quiet
+before each run, up to ``--quiet-wait`` seconds).
 
-``warm`` runs send one caller's token, so every link is reused after the first request, as
-for a user paging through their records. ``cold`` runs give every request a token of a
-different user (for the same patient), so all 50 links are signed on every request.
+- ``warm`` runs send one caller's token, so every link is reused after the first request,
+  as for a user paging through their records; ``cold`` runs (A and the first B) give every
+  request a token of a different user for the same patient, so all 50 links are signed.
+- ``--products``: A's app run by ``--serve-product`` (the same app and uvicorn settings as
+  ``medappt serve``) with the garbage collector's time counted through ``gc.callbacks``:
+  as ``medappt serve`` sets the collector (``asis``), with Python's defaults (``default``),
+  or with ``gc.freeze()`` after start-up and/or another first-generation threshold, to
+  price those settings without changing the product (see :func:`product_spec`).
+- ``--shapes``: A again, shorter runs, with lighter queries (no links, no doctor, ...), so
+  the difference prices each part of the query.
+- ``--profile DIR``: A and the first B once more under the same load while py-spy records
+  them (``--native``, so the collector and C code show); the samples of the event-loop
+  thread are sorted into where the time goes and scaled by the CPU per request measured
+  in the run without py-spy.
 
-With ``--profile DIR`` each server is then run again alone under the same load while py-spy
-records it (raw stacks in DIR); the samples of the event-loop thread are sorted into where
-the time goes and scaled by the CPU per request measured in the run without py-spy.
+Prints Markdown.
 """
 
 import argparse
 import asyncio
 import gc
 import json
+import math
 import os
 import re
 import signal
@@ -97,7 +111,7 @@ class Options:
     duration_s: float
     timeout_s: float
     baselines: tuple[str, ...]  # of full, verify, none, full+audit
-    products: tuple[str, ...]  # instrumented variants of A: stats, freeze, tN, freeze+tN
+    products: tuple[str, ...]  # instrumented variants of A: asis, default, freeze, tN, ...
     cold: bool
     shapes: tuple[str, ...]  # run on A with a shorter duration: "full" and lighter ones
     shape_duration_s: float
@@ -106,6 +120,8 @@ class Options:
     native: bool
     keep_database: bool
     quiet_wait_s: float
+    max_others: float  # CPUs other processes may use during a measured part
+    attempts: int
 
 
 # --- fixture -----------------------------------------------------------------------------------
@@ -225,13 +241,16 @@ class ServerSpec:
     instrumented: bool = False  # answers GET /bench/gc
 
 
-PRODUCT_VARIANT = re.compile(r"(stats|freeze|t(\d+)|freeze\+t(\d+))")
+PRODUCT_VARIANT = re.compile(r"asis|default|freeze|t(\d+)|freeze\+t(\d+)")
 
 
 def product_spec(variant: str = "plain") -> ServerSpec:
-    """``medappt serve``, or (any other variant) the same app run by :func:`serve_product`:
-    ``stats`` only counts the collector's time, ``freeze`` calls ``gc.freeze()`` once started,
-    ``tN`` sets the first generation's threshold to N (default 700), ``freeze+tN`` both."""
+    """``medappt serve``, or (any other variant) the same app run by :func:`serve_product`
+    with the collector's time counted: ``asis`` leaves the collector as ``medappt serve``
+    sets it; ``default`` puts back Python's defaults (nothing frozen, thresholds 700, 10,
+    10); ``freeze``, ``tN`` and ``freeze+tN`` start from the defaults and call
+    ``gc.freeze()`` at the first request (after start-up, services open) and/or set the
+    first generation's threshold to N."""
     if variant == "plain":
         medappt = Path(sys.executable).with_name("medappt")
         return ServerSpec(
@@ -242,18 +261,27 @@ def product_spec(variant: str = "plain") -> ServerSpec:
     match = PRODUCT_VARIANT.fullmatch(variant)
     if match is None:
         raise ValueError(f"unknown product variant {variant!r}")
-    threshold = match.group(2) or match.group(3) or "0"
+    threshold = match.group(1) or match.group(2) or "0"
     freeze = variant.startswith("freeze")
-    changes = [
-        *(["`gc.freeze()` after start-up"] if freeze else []),
-        *([f"`gc.set_threshold({threshold}, 10, 10)`"] if threshold != "0" else []),
-    ]
+    if variant == "asis":
+        description = "A with the collector's time counted (GC as `medappt serve` sets it)"
+    else:
+        changes = [
+            *(["`gc.freeze()` at the first request"] if freeze else []),
+            *([f"`gc.set_threshold({threshold}, 10, 10)`"] if threshold != "0" else []),
+        ]
+        description = "A with the collector's time counted, Python's default GC" + (
+            " + " + " and ".join(changes) if changes else ""
+        )
     return ServerSpec(
         f"A {variant}",
-        "A with the collector's time counted"
-        + (": " + " and ".join(changes) if changes else " (GC unchanged)"),
+        description,
         (sys.executable, "-m", "bench.records", "--serve-product"),
-        {"BENCH_GC_FREEZE": "1" if freeze else "0", "BENCH_GC_THRESHOLD0": threshold},
+        {
+            "BENCH_GC": "asis" if variant == "asis" else "set",
+            "BENCH_GC_FREEZE": "1" if freeze else "0",
+            "BENCH_GC_THRESHOLD0": threshold,
+        },
         instrumented=True,
     )
 
@@ -413,14 +441,19 @@ class InstrumentedProduct:
 
 
 def instrumented_product_app() -> InstrumentedProduct:
-    """The uvicorn factory for ``--serve-product``: configured by ``BENCH_GC_*``."""
+    """The uvicorn factory for ``--serve-product``: configured by ``BENCH_GC*``."""
+    app = app_from_env()  # which may tune the collector itself
+    freeze = False
+    if os.environ.get("BENCH_GC", "asis") != "asis":
+        gc.unfreeze()
+        gc.set_threshold(700, 10, 10)  # Python's defaults
+        threshold = int(os.environ.get("BENCH_GC_THRESHOLD0", "0"))
+        if threshold > 0:
+            gc.set_threshold(threshold, 10, 10)
+        freeze = os.environ.get("BENCH_GC_FREEZE", "0") == "1"
     clock = GcClock()
     gc.callbacks.append(clock)
-    threshold = int(os.environ.get("BENCH_GC_THRESHOLD0", "0"))
-    if threshold > 0:
-        gc.set_threshold(threshold, *gc.get_threshold()[1:])
-    freeze = os.environ.get("BENCH_GC_FREEZE", "0") == "1"
-    return InstrumentedProduct(app_from_env(), clock, freeze=freeze)
+    return InstrumentedProduct(app, clock, freeze=freeze)
 
 
 def serve_product(port: int) -> None:
@@ -565,14 +598,18 @@ class CpuUse:
 async def wait_for_quiet(max_wait_s: float, cores: float = 0.25) -> float:
     """Wait until processes that are not the bench's use less than ``cores`` CPUs (others
     may be benchmarking or testing on the same machine); the last level seen."""
-    deadline = time.monotonic() + max_wait_s
+    started = time.monotonic()
+    told = -math.inf
     while True:
         machine, client = _machine_busy_s(), time.process_time()
         await asyncio.sleep(2.0)
         level = (_machine_busy_s() - machine - (time.process_time() - client)) / 2.0
-        if level < cores or time.monotonic() > deadline:
+        waited = time.monotonic() - started
+        if level < cores or waited > max_wait_s:
             return level
-        print(f"  waiting: other processes keep {level:.2f} CPUs busy", file=sys.stderr)
+        if waited - told >= 30.0:
+            told = waited
+            print(f"  waiting: other processes keep {level:.2f} CPUs busy", file=sys.stderr)
 
 
 @dataclass(frozen=True, slots=True)
@@ -763,6 +800,27 @@ class Bench:
         duration_s: float = 0,
         series: str = "main",
     ) -> Result:
+        """One row: run again (up to ``--attempts``) while other processes took more than
+        ``--max-others`` CPUs during the measured part; the least disturbed run is kept."""
+        runs: list[Result] = []
+        for attempt in range(1, self.options.attempts + 1):
+            result = await self._measure_once(spec, cold, shape, duration_s, series)
+            runs.append(result)
+            others = result.cpu.others_s / result.cpu.wall_s
+            if others <= self.options.max_others:
+                break
+            print(
+                f"  attempt {attempt}: other processes used {others:.2f} CPUs, "
+                f"more than {self.options.max_others:g}",
+                file=sys.stderr,
+            )
+        best = min(runs, key=lambda r: r.cpu.others_s / r.cpu.wall_s)
+        self.results.append(best)
+        return best
+
+    async def _measure_once(
+        self, spec: ServerSpec, cold: bool, shape: str, duration_s: float, series: str
+    ) -> Result:
         duration_s = duration_s or self.options.duration_s
         warmup_s = self.options.warmup_s
         await wait_for_quiet(self.options.quiet_wait_s)
@@ -810,11 +868,11 @@ class Bench:
         print(
             f"  {spec.label} {result.links} {shape}: {stats.achieved_rps:,.0f} req/s, "
             f"p50 {stats.percentile(0.5):.1f} ms, p99 {stats.percentile(0.99):.1f} ms, "
-            f"server CPU {result.server_ms:.2f} ms/request{gc_note}"
+            f"server CPU {result.server_ms:.2f} ms/request{gc_note}, "
+            f"others {cpu.others_s / cpu.wall_s:.2f} CPUs"
             + (" (ran out of requests)" if stats.exhausted else ""),
             file=sys.stderr,
         )
-        self.results.append(result)
         await asyncio.sleep(1.0)  # let PostgreSQL settle (autovacuum of audit_log, ...)
         return result
 
@@ -856,6 +914,7 @@ class Bench:
             str(round(self.options.profile_s)),
             "--rate",
             str(PROFILE_RATE),
+            "--threads",
             *(["--native"] if self.options.native else []),
             "--format",
             "raw",
@@ -881,15 +940,30 @@ PHASES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("uvicorn access log", ("logging/__init__.py", "uvicorn/logging.py")),
     ("token: verify_access (Ed25519, joserfc)", ("TokenService.verify_access",)),
     ("token: revoked check (Redis EXISTS)", ("is_revoked",)),
-    ("audit: INSERT of the request's rows", ("AuditTrail.flush", "_audit (bench/")),
     ("links: signing (botocore presign)", ("generate_presigned_url",)),
     ("links: loader, reuse lookups, audit events", ("load_document_urls", "read_url (medappt/")),
-    ("SQL: pool pre-ping (a round trip per checkout)", ("_async_ping", "do_ping")),
-    ("SQL: patient + access check (patient loader)", ("load_readable_patients",)),
-    ("SQL: records + doctors (records loader)", ("load_records", "fetch (asyncpg")),
-    ("SQL: other (session begin/close, pool)", ("sqlalchemy/", "asyncpg/")),
-    ("GraphQL: parse + validate (cached)", ("graphql/language/", "graphql/validation/")),
+    # SQLAlchemy runs statements in a greenlet, where stacks lose the caller's frames: the
+    # statements are told apart by what they do, and round-trip overheads are pooled.
+    ("SQL: pool pre-ping (a round trip at each checkout)", ("_async_ping", "do_ping")),
+    (
+        "SQL: BEGIN / COMMIT / ROLLBACK, session close, pool return",
+        (
+            "asyncpg/transaction.py",
+            "_start_transaction",
+            "Session.close",
+            "SessionTransaction.close",
+            "SessionTransaction.commit",
+            "_finalize_fairy",
+        ),
+    ),
+    ("SQL: audit INSERT statement", ("AuditTrail.flush", "bulk_persistence.py", "_audit (bench/")),
+    (
+        "SQL: the SELECTs (patient and records loaders, ORM rows)",
+        ("load_readable_patients", "load_records", "orm_execute_statement (", "fetch (asyncpg"),
+    ),
     ("GraphQL: build Connection/edges/nodes (resolver)", ("from_page", "from_model")),
+    ("SQL: other (sessions, connections)", ("sqlalchemy/", "asyncpg/")),
+    ("GraphQL: parse + validate (cached)", ("graphql/language/", "graphql/validation/")),
     ("GraphQL: execute (graphql-core + Strawberry fields)", ("graphql/execution/",)),
     ("DataLoader scheduling", ("aiodataloader/",)),
     ("context: loaders, audit trail", ("build_context", "get_context")),
@@ -898,7 +972,7 @@ PHASES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Strawberry HTTP view + schema hooks", ("strawberry/",)),
     ("baseline handler (bench/records_baseline.py)", ("records_baseline.py",)),
     ("HTTP: Starlette + uvicorn", ("starlette/", "uvicorn/protocols", "uvicorn/middleware")),
-    ("event loop, other", ("",)),
+    ("event loop: uvloop, task steps, deallocation", ("",)),
 )
 
 # Where SQL samples are spent, whatever the statement (GC excluded).
@@ -951,6 +1025,14 @@ def _execute_owner(frames: Sequence[str]) -> str:
     return _first(EXECUTE_OWNERS, frames[innermost : innermost + 1]) or EXECUTE_OWNERS[-1][0]
 
 
+def _event_loop_thread(frames: Sequence[str]) -> bool:
+    """Whether a sample is of uvicorn's thread: named by ``--threads``; without it, known
+    by uvicorn's frame (which native unwinding sometimes loses)."""
+    if frames and frames[0].startswith("thread ("):
+        return frames[0].endswith(": MainThread")
+    return any(_MAIN_THREAD_MARK in frame for frame in frames)
+
+
 def read_profile(path: Path) -> Profile:
     profile = Profile(Counter(), Counter(), Counter(), Counter(), 0, 0)
     main = total = 0
@@ -962,7 +1044,7 @@ def read_profile(path: Path) -> Profile:
             count = int(count_text)
             total += count
             frames = stack.split(";")
-            if not any(_MAIN_THREAD_MARK in frame for frame in frames):
+            if not _event_loop_thread(frames):
                 continue
             main += count
             phase = _first(PHASES, frames) or PHASES[-1][0]
@@ -1026,15 +1108,13 @@ def _results_table(results: Sequence[Result]) -> list[str]:
 
 
 def _ratios(results: Sequence[Result]) -> list[str]:
+    """A against every baseline; A's variants against the first baseline only."""
     lines: list[str] = []
     for links in ("warm", "cold"):
-        runs = [r for r in results if r.links == links and r.shape == "full"]
-        products = [r for r in runs if r.spec.label.startswith("A")]
+        runs = [r for r in results if r.links == links]
         baselines = [r for r in runs if r.spec.label.startswith("B")]
-        for a in products:
-            if a.spec.label != "A" and links == "cold":
-                continue
-            for b in baselines:
+        for a in (r for r in runs if r.spec.label.startswith("A")):
+            for b in baselines if a.spec.label == "A" else baselines[:1]:
                 ratio = a.stats.achieved_rps / b.stats.achieved_rps
                 verdict = "meets" if ratio >= 0.5 else "**misses**"
                 lines.append(
@@ -1117,8 +1197,8 @@ def _profile_tables(bench: Bench) -> list[str]:
             "",
             f"py-spy{' --native' if bench.options.native else ''}, {PROFILE_RATE} Hz, "
             f"{bench.options.profile_s:g} s under the same load: {main:,} busy samples of the "
-            f"event-loop thread ({profile.all_samples:,} in all); the first rule that matches "
-            "a sample's stack takes it"
+            f"main (event-loop) thread ({profile.all_samples:,} in all); the first rule "
+            "that matches a sample's stack takes it"
             + (f"; ms/request share the {cpu_ms:.2f} ms of server CPU measured" if cpu_ms else "")
             + f". Raw stacks: `{path}`.",
             "",
@@ -1156,7 +1236,10 @@ def report(bench: Bench) -> str:
         f"by the server, PostgreSQL, Redis and this generator; closed loop of "
         f"{options.connections} connections (aiohttp), {options.warmup_s:g} s warm-up + "
         f"{options.duration_s:g} s measured per row; one server at a time, uvicorn with 1 "
-        "worker, uvloop and httptools.",
+        "worker, uvloop and httptools. CPU columns are CPU seconds per answered request "
+        '(from /proc); "others" is what processes outside the bench used meanwhile '
+        f"(a row is run again, up to {options.attempts} times, while above "
+        f"{options.max_others:g} CPUs).",
         "",
         *_results_table(main_results),
         "",
@@ -1269,9 +1352,9 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
     )
     parser.add_argument(
         "--products",
-        default="stats,freeze,t10000,freeze+t10000",
-        help="instrumented product variants besides `medappt serve`: stats, freeze, tN, "
-        "freeze+tN (empty for none)",
+        default="asis,default,freeze+t10000",
+        help="instrumented product variants besides `medappt serve`: asis, default, freeze, "
+        "tN, freeze+tN (empty for none)",
     )
     parser.add_argument("--no-cold", action="store_true", help="skip the cold-link runs")
     parser.add_argument(
@@ -1281,7 +1364,11 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
     )
     parser.add_argument("--shape-duration", type=float, default=10.0, help="seconds measured")
     parser.add_argument(
-        "--profile", type=Path, default=None, metavar="DIR", help="py-spy A and the first B"
+        "--profile",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="py-spy A and the first B",
     )
     parser.add_argument("--profile-seconds", type=float, default=15.0)
     parser.add_argument(
@@ -1294,6 +1381,13 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         default=900.0,
         help="before each run, wait up to this many seconds for other processes to go idle",
     )
+    parser.add_argument(
+        "--max-others",
+        type=float,
+        default=0.15,
+        help="CPUs other processes may use during a measured part before it is run again",
+    )
+    parser.add_argument("--attempts", type=int, default=3, help="runs at most, per row")
     parser.add_argument("--serve-product", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_product is not None:
@@ -1327,12 +1421,28 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         native=not args.no_native,
         keep_database=args.keep_database,
         quiet_wait_s=args.quiet_wait,
+        max_others=args.max_others,
+        attempts=args.attempts,
     )
+
+
+async def _cancellable(options: Options) -> Bench:
+    """:func:`run`, cancelled by SIGTERM or SIGINT (ignored in background jobs otherwise),
+    so servers are stopped and the database dropped however the bench is ended."""
+    task = asyncio.current_task()
+    assert task is not None
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, task.cancel)
+    return await run(options)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     options = parse_options(argv)
-    bench = uvloop.run(run(options))
+    try:
+        bench = uvloop.run(_cancellable(options))
+    except asyncio.CancelledError:
+        sys.exit("bench.records: interrupted (servers stopped, database dropped)")
     print(report(bench))
 
 
