@@ -9,7 +9,6 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.engine import create_engine, session_factory
-from medappt.auth.keys import load_token_keys
 from medappt.auth.tokens import TokenService
 from medappt.clinic_directory import ClinicDirectory
 from medappt.documents import DocumentLinks
@@ -40,7 +39,7 @@ class Services:
 async def open_services(settings: Settings) -> AsyncIterator[Services]:
     database_url = settings.require_database_url()
     redis_url = settings.require_redis_url()
-    tokens = TokenService(load_token_keys(settings), settings.jwt_issuer, settings.jwt_audience)
+    tokens = TokenService.from_settings(settings)
     async with AsyncExitStack() as stack:
         engine = create_engine(database_url)
         stack.push_async_callback(engine.dispose)

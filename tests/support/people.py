@@ -8,7 +8,6 @@ from db.enums import Role
 from db.models import Doctor, Patient, User
 from domain.auth.sessions import sign_in
 from domain.users import create_user
-from medappt.auth.keys import load_token_keys
 from medappt.auth.tokens import TokenService
 from medappt.settings import Settings
 
@@ -25,7 +24,7 @@ class Person:
 
 
 def token_service(settings: Settings) -> TokenService:
-    return TokenService(load_token_keys(settings), settings.jwt_issuer, settings.jwt_audience)
+    return TokenService.from_settings(settings)
 
 
 async def person(
