@@ -30,7 +30,7 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("slot cache: version INCR", ("SlotCache.invalidate",)),
     ("slots: compute day in Python", ("DoctorDay.slots", "as_of (domain/availability.py")),
     ("SQL: doctor exists? (doctor loader)", ("load_doctors (loaders/doctors.py",)),
-    ("SQL: clinic loader (Slot.clinic, Appointment times)", ("load_clinics (loaders/clinics.py",)),
+    ("clinic directory (Slot, Appointment times)", ("get_many (medappt/clinic_directory",)),
     ("SQL: templates+appointments+exceptions", ("load_doctor_days",)),
     ("SQL: clinic zone of doctor", ("clinic_zone_of",)),
     ("SQL: idempotency-key lookup", ("_booked_with_key",)),

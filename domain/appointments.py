@@ -66,12 +66,11 @@ def appointment_cursor(appointment: Appointment) -> Cursor:
 
 async def doctor_day(
     session: AsyncSession, doctor_id: uuid.UUID, day: date
-) -> list[tuple[Appointment, Clinic]]:
-    """The doctor's appointments (not cancelled) on ``day`` in each clinic's local time,
-    each with its clinic (whose zone gives the local times)."""
+) -> Sequence[Appointment]:
+    """The doctor's appointments (not cancelled) on ``day`` in each clinic's local time."""
     window_start = datetime.combine(day, datetime.min.time(), UTC) - timedelta(days=1)
     query = (
-        select(Appointment, Clinic)
+        select(Appointment)
         .join(Clinic, Clinic.id == Appointment.clinic_id)
         .where(
             Appointment.doctor_id == doctor_id,
@@ -83,4 +82,4 @@ async def doctor_day(
         )
         .order_by(Appointment.starts_at, Appointment.id)
     )
-    return [(appointment, clinic) for appointment, clinic in (await session.execute(query)).all()]
+    return (await session.scalars(query)).all()

@@ -13,10 +13,6 @@ async def list_clinics(session: AsyncSession) -> Sequence[Clinic]:
     return (await session.scalars(select(Clinic).order_by(Clinic.name, Clinic.id))).all()
 
 
-async def clinics_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[Clinic]:
-    return (await session.scalars(select(Clinic).where(Clinic.id.in_(ids)))).all()
-
-
 async def clinic_links(
     session: AsyncSession, doctor_ids: Sequence[uuid.UUID]
 ) -> Sequence[tuple[uuid.UUID, Clinic]]:

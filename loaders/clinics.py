@@ -5,15 +5,7 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Clinic
-from domain.clinics import clinic_links, clinics_by_ids
-
-
-async def load_clinics(
-    sessions: async_sessionmaker[AsyncSession], ids: Sequence[uuid.UUID]
-) -> list[Clinic | None]:
-    async with sessions() as session:
-        by_id = {clinic.id: clinic for clinic in await clinics_by_ids(session, ids)}
-    return [by_id.get(id_) for id_ in ids]
+from domain.clinics import clinic_links
 
 
 async def load_clinics_of_doctors(

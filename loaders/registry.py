@@ -14,7 +14,7 @@ from domain.patients import PatientProfile
 from domain.records import RecordsPage
 from domain.slot_grid import Slot
 from loaders.appointments import load_readable_appointments
-from loaders.clinics import load_clinics, load_clinics_of_doctors
+from loaders.clinics import load_clinics_of_doctors
 from loaders.doctors import load_doctors
 from loaders.notifications import load_notifications
 from loaders.patients import load_readable_patients
@@ -29,7 +29,6 @@ class Loaders:
     """One set per request, so cached rows never outlive the request that read them
     and never cross from one caller to another."""
 
-    clinic: DataLoader[uuid.UUID, Clinic | None]
     clinics_of_doctor: DataLoader[uuid.UUID, list[Clinic]]
     doctor: DataLoader[uuid.UUID, Doctor | None]
     readable_patient: DataLoader[uuid.UUID, PatientProfile | None]
@@ -48,7 +47,6 @@ def create_loaders(
     audit: AuditTrail,
 ) -> Loaders:
     return Loaders(
-        clinic=DataLoader(partial(load_clinics, sessions)),
         clinics_of_doctor=DataLoader(partial(load_clinics_of_doctors, sessions)),
         doctor=DataLoader(partial(load_doctors, sessions)),
         # Refusals come back as exceptions in the batch, which load() raises.

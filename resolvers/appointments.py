@@ -60,8 +60,7 @@ async def resolve_doctor_schedule(
         raise Forbidden("Only the doctor and administrators may see this schedule.")
     async with context.sessions() as session:
         day = await doctor_day(session, doctor, date)
-    for appointment, clinic in day:
-        context.loaders.clinic.prime(clinic.id, clinic)
+    for appointment in day:
         # A schedule tells whom the doctor sees: each entry is a read of that patient.
         context.audit.record(
             AuditEvent(
@@ -72,4 +71,4 @@ async def resolve_doctor_schedule(
                 resource_id=str(appointment.id),
             )
         )
-    return [Appointment.from_model(appointment) for appointment, _ in day]
+    return [Appointment.from_model(appointment) for appointment in day]

@@ -22,10 +22,12 @@ class Appointment:
     created_at: datetime
     row: strawberry.Private[models.Appointment]
 
+    async def _clinic(self, info: strawberry.Info[Context]) -> models.Clinic:
+        clinics = await info.context.services.clinics.get_many([self.row.clinic_id])
+        return clinics[self.row.clinic_id]  # a foreign key guarantees it
+
     async def _zone(self, info: strawberry.Info[Context]) -> ZoneInfo:
-        clinic = await info.context.loaders.clinic.load(self.row.clinic_id)
-        assert clinic is not None  # a foreign key guarantees it
-        return ZoneInfo(clinic.timezone)
+        return ZoneInfo((await self._clinic(info)).timezone)
 
     # Times are in the clinic's local time, with its UTC offset.
     @strawberry.field
@@ -50,9 +52,7 @@ class Appointment:
 
     @strawberry.field
     async def clinic(self, info: strawberry.Info[Context]) -> Clinic:
-        clinic = await info.context.loaders.clinic.load(self.row.clinic_id)
-        assert clinic is not None
-        return Clinic.from_model(clinic)
+        return Clinic.from_model(await self._clinic(info))
 
     # What was sent to the patient about it: for the patient and admins.
     @strawberry.field
