@@ -43,6 +43,7 @@ class NotificationChannel(enum.StrEnum):
 
 class NotificationStatus(enum.StrEnum):
     PENDING = "PENDING"
+    SENDING = "SENDING"  # claimed by one worker until its lease runs out
     SENT = "SENT"
     SKIPPED = "SKIPPED"
     FAILED = "FAILED"

@@ -1,7 +1,7 @@
 """Cancel, reschedule and close appointments: legal status changes only."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -11,6 +11,7 @@ from db.enums import AppointmentStatus, Role
 from db.models import Appointment
 from domain.booking import MAX_REASON_LENGTH, overlap_error, slot_at
 from domain.caller import Caller
+from domain.clock import clock
 from domain.errors import BadUserInput, Conflict, Forbidden
 from domain.outbox import Topic, announce
 from domain.savepoints import flush_guarded
@@ -54,7 +55,7 @@ async def cancel(
     if reason is not None and len(reason) > MAX_REASON_LENGTH:
         raise BadUserInput(f"`reason` is longer than {MAX_REASON_LENGTH} characters.")
     appointment = await _for_patient_change(session, caller, appointment_id)
-    now = datetime.now(UTC)
+    now = clock.now()
     _still_ahead(appointment, "cancelled", now)
     appointment.status = AppointmentStatus.CANCELLED
     appointment.cancelled_at = now
@@ -72,7 +73,7 @@ async def reschedule(
     transaction: the new time is taken and the old one freed together, or nothing
     changes. Returns the appointment and its previous start. Does not commit."""
     appointment = await _for_patient_change(session, caller, appointment_id)
-    now = datetime.now(UTC)
+    now = clock.now()
     _still_ahead(appointment, "rescheduled", now)
     previous_start = appointment.starts_at
     new_start, new_end = await slot_at(
@@ -117,7 +118,7 @@ async def set_status(
             f"Only a scheduled appointment can be marked {status.value}; "
             f"this one is {appointment.status.value}."
         )
-    now = datetime.now(UTC)
+    now = clock.now()
     if appointment.starts_at > now:
         raise Conflict(f"An appointment cannot be marked {status.value} before it starts.")
     appointment.status, appointment.updated_at = status, now

@@ -2,7 +2,7 @@
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -13,6 +13,7 @@ from db.enums import Role
 from db.models import Appointment, Clinic, DoctorClinic
 from domain.availability import load_doctor_days
 from domain.caller import Caller
+from domain.clock import clock
 from domain.errors import BadUserInput, Forbidden, SlotUnavailable
 from domain.outbox import Topic, announce
 from domain.savepoints import flush_guarded
@@ -101,8 +102,9 @@ async def book(session: AsyncSession, caller: Caller, request: BookingRequest) -
         earlier = await _booked_with_key(session, caller, request.idempotency_key)
         if earlier is not None:
             return earlier
+    now = clock.now()
     starts_at, ends_at = await slot_at(
-        session, request.doctor_id, request.clinic_id, request.starts_at, datetime.now(UTC)
+        session, request.doctor_id, request.clinic_id, request.starts_at, now
     )
     appointment = Appointment(
         patient_id=patient_id,
@@ -113,6 +115,8 @@ async def book(session: AsyncSession, caller: Caller, request: BookingRequest) -
         reason=request.reason,
         idempotency_key=request.idempotency_key,
         booked_by_user_id=caller.user_id,
+        created_at=now,
+        updated_at=now,
     )
     try:
         await flush_guarded(session, lambda: session.add(appointment))

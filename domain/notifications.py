@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import AppointmentStatus, NotificationChannel, NotificationKind, NotificationStatus
 from db.models import Appointment, Clinic, Doctor, Notification, Patient, User
+from domain.message_claims import ready_to_send
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,25 +145,28 @@ async def plan_for_event(
     await _plan(session, facts, NotificationKind.REMINDER, reminders)
 
 
+class DueMessage(NamedTuple):
+    id: uuid.UUID
+    attempts: int  # attempts made so far: names the send job of the next one
+
+
 async def due(
     session: AsyncSession,
     now: datetime,
     appointment_id: uuid.UUID | None = None,
     limit: int = 500,
-) -> list[uuid.UUID]:
-    """PENDING messages whose time has come (of one appointment, if given)."""
+) -> list[DueMessage]:
+    """Messages ready to send at ``now`` (of one appointment, if given): due and
+    unclaimed, or claimed by a worker whose lease ran out."""
     query = (
-        select(Notification.id)
-        .where(
-            Notification.status == NotificationStatus.PENDING,
-            Notification.scheduled_for <= now,
-        )
+        select(Notification.id, Notification.attempts)
+        .where(ready_to_send(now))
         .order_by(Notification.scheduled_for)
         .limit(limit)
     )
     if appointment_id is not None:
         query = query.where(Notification.appointment_id == appointment_id)
-    return list(await session.scalars(query))
+    return [DueMessage(*row) for row in (await session.execute(query)).all()]
 
 
 async def notifications_of(

@@ -1,10 +1,10 @@
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.availability import as_of, load_doctor_days
+from domain.clock import clock
 from domain.slot_grid import Slot
 from medappt.slot_cache import DayKey, SlotCache
 
@@ -31,5 +31,5 @@ async def load_slots(
                 for key in group:
                     computed[key] = days[key.doctor_id].slots(key.date)
         await cache.store({key: (read.versions[key], computed[key]) for key in computed})
-    now = datetime.now(UTC)
+    now = clock.now()
     return [as_of(read.hits[key] if key in read.hits else computed[key], now) for key in keys]

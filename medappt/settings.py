@@ -47,6 +47,10 @@ class Settings:
     reminder_offsets: tuple[timedelta, ...]
     notify_retry_base_seconds: float
     notify_max_attempts: int
+    # A send's whole deadline (connect to last byte); a claim's lease outlasts it.
+    notify_provider_timeout_seconds: float
+    # How often each worker looks for due messages and claims left by dead workers.
+    notify_rescan_seconds: int
 
     @property
     def is_prod(self) -> bool:
@@ -134,6 +138,10 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             _positive_int(environ, "MEDAPPT_NOTIFY_RETRY_BASE_SECONDS", 60)
         ),
         notify_max_attempts=_positive_int(environ, "MEDAPPT_NOTIFY_MAX_ATTEMPTS", 6),
+        notify_provider_timeout_seconds=float(
+            _positive_int(environ, "MEDAPPT_NOTIFY_PROVIDER_TIMEOUT_SECONDS", 30)
+        ),
+        notify_rescan_seconds=_divisor_of_a_minute(environ, "MEDAPPT_NOTIFY_RESCAN_SECONDS", 15),
     )
     if settings.is_prod:
         settings.require_servers()
@@ -174,6 +182,14 @@ def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
     if not raw.isdigit() or int(raw) == 0:
         raise ConfigError(f"{name} must be a positive whole number, not {raw!r}")
     return int(raw)
+
+
+def _divisor_of_a_minute(environ: Mapping[str, str], name: str, default: int) -> int:
+    """Cron runs at fixed seconds of each minute, so the interval must divide 60."""
+    value = _positive_int(environ, name, default)
+    if 60 % value:
+        raise ConfigError(f"{name} must divide 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)")
+    return value
 
 
 def _require_together(environ: Mapping[str, str], purpose: str, names: tuple[str, ...]) -> None:

@@ -1,5 +1,6 @@
 import dataclasses
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -12,10 +13,22 @@ import db.models  # noqa: F401  (registers every table)
 from db.base import Base
 from db.engine import create_engine, session_factory
 from db.migrate import upgrade_async
+from domain.clock import clock
 from medappt.settings import Settings, load_settings
 from medappt.storage import ensure_bucket, s3_client
 from tests.support.api import serving
+from tests.support.calendar import CALENDAR_INSTANTS
+from tests.support.providers import FakeSendGrid, FakeTwilio, sendgrid_server, twilio_server
 from tests.support.servers import TEST_DATABASE, Servers, recreate_database, running_servers
+from tests.support.worker import with_providers
+
+
+@pytest.fixture(params=CALENDAR_INSTANTS)
+def calendar_now(request: pytest.FixtureRequest) -> Iterator[datetime]:
+    """The test runs as if it were this instant, by the domain's clock."""
+    instant: datetime = request.param
+    with clock.travel_to(instant):
+        yield instant
 
 
 @pytest.fixture(scope="session")
@@ -83,3 +96,21 @@ async def client(
 ) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
         yield http
+
+
+@pytest.fixture
+async def twilio() -> AsyncIterator[FakeTwilio]:
+    async with twilio_server() as server:
+        yield server
+
+
+@pytest.fixture
+async def sendgrid() -> AsyncIterator[FakeSendGrid]:
+    async with sendgrid_server() as server:
+        yield server
+
+
+@pytest.fixture
+def worker_settings(settings: Settings, twilio: FakeTwilio, sendgrid: FakeSendGrid) -> Settings:
+    """The test's settings with the fake providers, for a worker."""
+    return with_providers(settings, twilio, sendgrid)

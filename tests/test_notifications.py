@@ -1,7 +1,6 @@
 """Confirmations and reminders: after commit only, retried, never lost, never doubled."""
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -9,12 +8,24 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.enums import AppointmentStatus, NotificationChannel, NotificationStatus, Role
+from db.enums import (
+    AppointmentStatus,
+    NotificationChannel,
+    NotificationKind,
+    NotificationStatus,
+    Role,
+)
 from db.models import Appointment, Notification, OutboxMessage, Patient, User
 from domain.booking import BookingRequest, book
 from domain.caller import Caller
 from medappt.settings import Settings
 from tests.support.api import graphql
+from tests.support.notifications import (
+    PHONE,
+    messages_of_kind,
+    notification_rows,
+    patient_with_phone,
+)
 from tests.support.providers import (
     SENDGRID_FROM,
     SENDGRID_KEY,
@@ -23,17 +34,13 @@ from tests.support.providers import (
     TWILIO_TOKEN,
     FakeSendGrid,
     FakeTwilio,
-    sendgrid_server,
-    twilio_server,
 )
 from tests.support.scheduling import (
-    Signed,
     book_via_api,
     local,
     make_monday_world,
-    signed_in,
 )
-from tests.support.worker import queue, run_worker, with_providers
+from tests.support.worker import queue, run_worker
 from workers.channels.base import Channel
 from workers.channels.sendgrid import SendGridEmail
 from workers.channels.twilio import TwilioSms
@@ -43,58 +50,13 @@ from workers.notifications import enqueue_sends
 NY = "America/New_York"
 
 
-@pytest.fixture
-async def twilio() -> AsyncIterator[FakeTwilio]:
-    async with twilio_server() as server:
-        yield server
-
-
-@pytest.fixture
-async def sendgrid() -> AsyncIterator[FakeSendGrid]:
-    async with sendgrid_server() as server:
-        yield server
-
-
-@pytest.fixture
-def worker_settings(settings: Settings, twilio: FakeTwilio, sendgrid: FakeSendGrid) -> Settings:
-    return with_providers(settings, twilio, sendgrid)
-
-
-async def _patient(
-    sessions: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    *,
-    sms: bool = True,
-    email: bool = True,
-) -> Signed:
-    pat = await signed_in(sessions, settings, Role.PATIENT)
-    async with sessions.begin() as session:
-        patient = await session.get_one(Patient, pat.profile_id)
-        patient.phone, patient.sms_opt_in, patient.email_opt_in = "+14155550123", sms, email
-    return pat
-
-
-async def _notifications(
-    sessions: async_sessionmaker[AsyncSession],
-) -> list[tuple[str, str, str, int]]:
-    async with sessions() as session:
-        rows = (
-            await session.scalars(
-                select(Notification).order_by(
-                    Notification.scheduled_for, Notification.kind, Notification.channel
-                )
-            )
-        ).all()
-    return [(row.kind.value, row.channel.value, row.status.value, row.attempts) for row in rows]
-
-
 async def test_a_booking_yields_one_confirmation_per_consented_channel(
     client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], settings: Settings,
-    worker_settings: Settings, twilio: FakeTwilio, sendgrid: FakeSendGrid,
+    worker_settings: Settings, twilio: FakeTwilio, sendgrid: FakeSendGrid, calendar_now: datetime,
 ) -> None:  # fmt: skip
     clinic, doctor, monday = await make_monday_world(sessions)
-    both = await _patient(sessions, settings)
-    email_only = await _patient(sessions, settings, sms=False)
+    both = await patient_with_phone(sessions, settings)
+    email_only = await patient_with_phone(sessions, settings, sms=False)
     starts = local(monday, 9, 30, NY)
     await book_via_api(client, clinic, doctor, starts, both)
     await book_via_api(client, clinic, doctor, local(monday, 10, 0, NY), email_only)
@@ -104,7 +66,7 @@ async def test_a_booking_yields_one_confirmation_per_consented_channel(
 
     assert [(m.to, m.body) for m in twilio.messages] == [
         (
-            "+14155550123",
+            PHONE,
             f"Your appointment is booked: {starts:%A %d %B %Y} at 09:30 ({starts:%Z}) with Dr. Ada Grey at Riverside.",
         )
     ]
@@ -120,7 +82,7 @@ async def test_a_booking_yields_one_confirmation_per_consented_channel(
         f"Your appointment is booked - {starts:%d %b %Y} 09:30",
         f"Your appointment is booked - {starts:%d %b %Y} 10:00",
     }
-    statuses = await _notifications(sessions)
+    statuses = await notification_rows(sessions)
     assert sorted(s for s in statuses if s[0] == "CONFIRMATION") == [
         ("CONFIRMATION", "EMAIL", "SENT", 1), ("CONFIRMATION", "EMAIL", "SENT", 1), ("CONFIRMATION", "SMS", "SENT", 1),
     ]  # fmt: skip
@@ -136,7 +98,7 @@ async def test_two_failures_then_success_delivers_once_after_three_attempts(
     worker_settings: Settings, twilio: FakeTwilio, sendgrid: FakeSendGrid,
 ) -> None:  # fmt: skip
     clinic, doctor, monday = await make_monday_world(sessions)
-    pat = await _patient(sessions, settings, email=False)
+    pat = await patient_with_phone(sessions, settings, email=False)
     twilio.fail_next([500, 500])
     await book_via_api(client, clinic, doctor, local(monday, 9, 0, NY), pat)
 
@@ -157,7 +119,7 @@ async def test_a_provider_down_past_the_retry_limit_leaves_the_message_dead_and_
     worker_settings: Settings, twilio: FakeTwilio, sendgrid: FakeSendGrid,
 ) -> None:  # fmt: skip
     clinic, doctor, monday = await make_monday_world(sessions)
-    pat = await _patient(sessions, settings, email=False)
+    pat = await patient_with_phone(sessions, settings, email=False)
     twilio.fail_always(503)
     appointment_id = await book_via_api(client, clinic, doctor, local(monday, 9, 0, NY), pat)
 
@@ -180,30 +142,23 @@ async def test_a_number_the_provider_refuses_fails_at_once(
     worker_settings: Settings, twilio: FakeTwilio, sendgrid: FakeSendGrid,
 ) -> None:  # fmt: skip
     clinic, doctor, monday = await make_monday_world(sessions)
-    pat = await _patient(sessions, settings, email=False)
+    pat = await patient_with_phone(sessions, settings, email=False)
     async with sessions.begin() as session:
         (await session.get_one(Patient, pat.profile_id)).phone = "555-0123"
     await book_via_api(client, clinic, doctor, local(monday, 9, 0, NY), pat)
 
     await run_worker(worker_settings, sessions)
 
-    assert (await _notifications(sessions))[0] == ("CONFIRMATION", "SMS", "FAILED", 1)
+    assert (await notification_rows(sessions))[0] == ("CONFIRMATION", "SMS", "FAILED", 1)
     assert twilio.attempts == 1
-
-
-async def _reminder_ids(sessions: async_sessionmaker[AsyncSession]) -> list[uuid.UUID]:
-    async with sessions() as session:
-        return list(
-            await session.scalars(select(Notification.id).where(Notification.kind == "REMINDER"))
-        )
 
 
 async def test_a_reminder_rereads_the_appointment_when_it_is_sent(
     client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], settings: Settings,
-    worker_settings: Settings, twilio: FakeTwilio, sendgrid: FakeSendGrid,
+    worker_settings: Settings, twilio: FakeTwilio, sendgrid: FakeSendGrid, calendar_now: datetime,
 ) -> None:  # fmt: skip
     clinic, doctor, monday = await make_monday_world(sessions)
-    pat = await _patient(sessions, settings, email=False)
+    pat = await patient_with_phone(sessions, settings, email=False)
     appointment_id = await book_via_api(client, clinic, doctor, local(monday, 9, 0, NY), pat)
     await run_worker(worker_settings, sessions)
     # Cancelled behind the planner's back: only the send-time check can stop it.
@@ -211,23 +166,25 @@ async def test_a_reminder_rereads_the_appointment_when_it_is_sent(
         await session.execute(update(Appointment).where(Appointment.id == appointment_id)
                               .values(status=AppointmentStatus.CANCELLED, cancelled_at=datetime.now(UTC)))  # fmt: skip
     pool = await queue(worker_settings)
-    await enqueue_sends(pool, await _reminder_ids(sessions))  # as when their time comes
+    await enqueue_sends(
+        pool, await messages_of_kind(sessions, NotificationKind.REMINDER)
+    )  # as when their time comes
     await pool.aclose()
 
     await run_worker(worker_settings, sessions)
 
     assert len(twilio.messages) == 1  # the confirmation only
-    assert [s for s in await _notifications(sessions) if s[0] == "REMINDER"] == [
+    assert [s for s in await notification_rows(sessions) if s[0] == "REMINDER"] == [
         ("REMINDER", "SMS", "SKIPPED", 0)
     ] * 2
 
 
 async def test_cancel_before_the_reminder_is_due_sends_no_reminder(
     client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], settings: Settings,
-    worker_settings: Settings, twilio: FakeTwilio, sendgrid: FakeSendGrid,
+    worker_settings: Settings, twilio: FakeTwilio, sendgrid: FakeSendGrid, calendar_now: datetime,
 ) -> None:  # fmt: skip
     clinic, doctor, monday = await make_monday_world(sessions)
-    pat = await _patient(sessions, settings, email=False)
+    pat = await patient_with_phone(sessions, settings, email=False)
     appointment_id = await book_via_api(client, clinic, doctor, local(monday, 9, 0, NY), pat)
     await run_worker(worker_settings, sessions)
     await graphql(
@@ -238,7 +195,7 @@ async def test_cancel_before_the_reminder_is_due_sends_no_reminder(
     )
     await run_worker(worker_settings, sessions)
     pool = await queue(worker_settings)
-    await enqueue_sends(pool, await _reminder_ids(sessions))
+    await enqueue_sends(pool, await messages_of_kind(sessions, NotificationKind.REMINDER))
     await pool.aclose()
     await run_worker(worker_settings, sessions)
 
@@ -246,7 +203,7 @@ async def test_cancel_before_the_reminder_is_due_sends_no_reminder(
         "Your appointment is booked",
         "Your appointment is cancelled",
     ]
-    assert sorted(await _notifications(sessions)) == sorted([
+    assert sorted(await notification_rows(sessions)) == sorted([
         ("CONFIRMATION", "SMS", "SENT", 1), ("CANCELLATION", "SMS", "SENT", 1),
         ("REMINDER", "SMS", "SKIPPED", 0), ("REMINDER", "SMS", "SKIPPED", 0),
     ])  # fmt: skip
@@ -254,10 +211,10 @@ async def test_cancel_before_the_reminder_is_due_sends_no_reminder(
 
 async def test_a_moved_appointment_is_reminded_of_its_new_time_only(
     client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], settings: Settings,
-    worker_settings: Settings, twilio: FakeTwilio, sendgrid: FakeSendGrid,
+    worker_settings: Settings, twilio: FakeTwilio, sendgrid: FakeSendGrid, calendar_now: datetime,
 ) -> None:  # fmt: skip
     clinic, doctor, monday = await make_monday_world(sessions)
-    pat = await _patient(sessions, settings, email=False)
+    pat = await patient_with_phone(sessions, settings, email=False)
     appointment_id = await book_via_api(client, clinic, doctor, local(monday, 9, 0, NY), pat)
     await run_worker(worker_settings, sessions)
     new_start = local(monday, 11, 0, NY)
@@ -267,7 +224,7 @@ async def test_a_moved_appointment_is_reminded_of_its_new_time_only(
     await run_worker(worker_settings, sessions)
     pool = await queue(worker_settings)
     await enqueue_sends(
-        pool, await _reminder_ids(sessions)
+        pool, await messages_of_kind(sessions, NotificationKind.REMINDER)
     )  # every reminder, old and new, comes due
     await pool.aclose()
     await run_worker(worker_settings, sessions)
@@ -294,7 +251,7 @@ async def test_a_worker_stopped_mid_batch_delivers_everything_once_after_restart
 ) -> None:  # fmt: skip
     clinic, doctor, monday = await make_monday_world(sessions)
     for n in range(4):
-        pat = await _patient(sessions, settings)
+        pat = await patient_with_phone(sessions, settings)
         await book_via_api(client, clinic, doctor, local(monday, 9 + n // 2, 30 * (n % 2), NY), pat)
 
     # The worker stops after the four planner jobs: eight sends wait in the queue ...
@@ -334,7 +291,7 @@ async def test_a_worker_stopped_mid_batch_delivers_everything_once_after_restart
     assert len(twilio.messages) == len(sendgrid.messages) == 4
     assert len({m.to for m in twilio.messages}) == 1  # one phone number, four distinct messages
     assert len({m.body for m in twilio.messages}) == 4
-    assert [s for s in await _notifications(sessions) if s[0] == "CONFIRMATION"] == [
+    assert [s for s in await notification_rows(sessions) if s[0] == "CONFIRMATION"] == [
         ("CONFIRMATION", channel, "SENT", 1) for _ in range(4) for channel in ("EMAIL", "SMS")
     ]
 
@@ -344,7 +301,7 @@ async def test_a_booking_that_rolls_back_sends_nothing(
     worker_settings: Settings, twilio: FakeTwilio, sendgrid: FakeSendGrid,
 ) -> None:  # fmt: skip
     clinic, doctor, monday = await make_monday_world(sessions)
-    pat = await _patient(sessions, settings)
+    pat = await patient_with_phone(sessions, settings)
     async with sessions() as session:
         patient = await session.get_one(Patient, pat.profile_id)
         caller = Caller(user_id=patient.user_id, role=Role.PATIENT, patient_id=patient.id, doctor_id=None,

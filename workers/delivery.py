@@ -1,21 +1,24 @@
-"""Sending one recorded message: at most once once it is recorded as sent."""
+"""Sending one recorded message under a claim, so that it goes out once."""
 
+import asyncio
 import logging
 import random
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enums import AppointmentStatus, NotificationChannel, NotificationKind, NotificationStatus
 from db.models import Notification
+from domain.message_claims import lock_message, settle, skip, take_claim
 from domain.notifications import appointment_facts
 from medappt.settings import Settings
 from workers.channels.base import Channel, PermanentSendError, RetryableSendError
 from workers.messages import render
 
 logger = logging.getLogger("medappt.notifications")
+
+CLAIM_MARGIN_SECONDS = 60.0
 
 
 class RetryLater(Exception):
@@ -33,24 +36,31 @@ def backoff_seconds(attempt: int, base: float, rng: random.Random | None = None)
     return base * 2.0 ** (attempt - 1) * jitter
 
 
+def claim_lease(settings: Settings) -> timedelta:
+    """Longer than any send can take: the provider's whole deadline, plus room for
+    the commits around it and a busy event loop. While it lasts nobody else sends."""
+    return timedelta(seconds=settings.notify_provider_timeout_seconds + CLAIM_MARGIN_SECONDS)
+
+
 async def deliver(
     sessions: async_sessionmaker[AsyncSession],
     channels: dict[NotificationChannel, Channel],
     settings: Settings,
     notification_id: uuid.UUID,
 ) -> NotificationStatus:
-    """Send the message if it is still PENDING and still true; record the outcome.
+    """Send the message if it is ready and still true, under a claim; record the outcome.
 
-    The attempt is counted and committed before the provider is called, and the
-    row is checked again before each attempt, so a message recorded as SENT is
-    never sent again, whoever runs this job and however often.
+    Whoever runs this job, however often and however concurrently, the provider
+    is called at most once per claim, and a message recorded as SENT, or claimed
+    by a worker whose lease has not run out, is left alone.
     """
     async with sessions.begin() as session:
-        notification = await session.scalar(
-            select(Notification).where(Notification.id == notification_id).with_for_update()
-        )
-        if notification is None or notification.status is not NotificationStatus.PENDING:
-            return notification.status if notification else NotificationStatus.SKIPPED
+        locked = await lock_message(session, notification_id)
+        if locked is None:
+            return NotificationStatus.SKIPPED
+        if not locked.claimable:
+            return locked.notification.status
+        notification = locked.notification
         facts = await appointment_facts(session, notification.appointment_id)
         assert facts is not None  # notifications cascade with their appointment
         reason = _stale(
@@ -60,30 +70,46 @@ async def deliver(
         if reason is None and address is None:
             reason = "no consent or no address for this channel"
         if reason is not None:
-            notification.status, notification.last_error = NotificationStatus.SKIPPED, reason
+            skip(locked, reason)
             return NotificationStatus.SKIPPED
-        notification.attempts += 1
-        attempt, kind, channel = notification.attempts, notification.kind, notification.channel
+        attempt = take_claim(locked, claim_lease(settings))
+        kind, channel = notification.kind, notification.channel
     assert address is not None
     subject, body = render(kind, facts)
     try:
-        delivery = await channels[channel].send(to=address, subject=subject, body=body)
-    except RetryableSendError as error:
-        dead = attempt >= settings.notify_max_attempts
-        await _record(
-            sessions, notification_id, NotificationStatus.DEAD if dead else None, str(error)
-        )
-        if dead:
+        # The deadline covers the whole send, so the lease always outlasts it.
+        async with asyncio.timeout(settings.notify_provider_timeout_seconds):
+            delivery = await channels[channel].send(to=address, subject=subject, body=body)
+    except (RetryableSendError, TimeoutError) as error:
+        failure = error if isinstance(error, RetryableSendError) else _timed_out(settings)
+        if attempt >= settings.notify_max_attempts:
+            await _settle(sessions, notification_id, attempt, NotificationStatus.DEAD, str(failure))
             return NotificationStatus.DEAD
-        wait = backoff_seconds(attempt, settings.notify_retry_base_seconds)
-        raise RetryLater(max(wait, float(error.retry_after or 0))) from error
+        wait = max(
+            backoff_seconds(attempt, settings.notify_retry_base_seconds),
+            float(failure.retry_after or 0),
+        )
+        await _settle(
+            sessions,
+            notification_id,
+            attempt,
+            NotificationStatus.PENDING,
+            str(failure),
+            retry_in=wait,
+        )
+        raise RetryLater(wait) from error
     except PermanentSendError as error:
-        await _record(sessions, notification_id, NotificationStatus.FAILED, str(error))
+        await _settle(sessions, notification_id, attempt, NotificationStatus.FAILED, str(error))
         return NotificationStatus.FAILED
     async with sessions.begin() as session:
-        sent = await session.get_one(Notification, notification_id)
-        sent.status, sent.sent_at = NotificationStatus.SENT, datetime.now(UTC)
-        sent.provider_message_id, sent.last_error = delivery.provider_message_id, None
+        ours = await settle(
+            session,
+            notification_id,
+            attempt,
+            status=NotificationStatus.SENT,
+            provider_message_id=delivery.provider_message_id,
+        )
+    _log_settled(ours, notification_id, attempt)
     logger.info(
         "sent %s %s %s as %s",
         kind.value,
@@ -112,14 +138,28 @@ def _stale(
     return None
 
 
-async def _record(
+def _timed_out(settings: Settings) -> RetryableSendError:
+    # The provider may have accepted it: the one way a message can go out twice.
+    return RetryableSendError(f"no answer within {settings.notify_provider_timeout_seconds:g}s")
+
+
+async def _settle(
     sessions: async_sessionmaker[AsyncSession],
     notification_id: uuid.UUID,
-    status: NotificationStatus | None,
+    attempt: int,
+    status: NotificationStatus,
     error: str,
+    *,
+    retry_in: float | None = None,
 ) -> None:
     async with sessions.begin() as session:
-        notification = await session.get_one(Notification, notification_id)
-        notification.last_error = error[:2000]
-        if status is not None:
-            notification.status = status
+        ours = await settle(
+            session, notification_id, attempt, status=status, error=error[:2000], retry_in=retry_in
+        )
+    _log_settled(ours, notification_id, attempt)
+
+
+def _log_settled(ours: bool, notification_id: uuid.UUID, attempt: int) -> None:
+    if not ours:
+        # Only a worker stalled past its lease gets here; another has taken over.
+        logger.warning("claim %s of %s had expired: outcome not recorded", attempt, notification_id)

@@ -1,38 +1,39 @@
 """arq jobs: plan messages for appointment events, send them, and send due reminders."""
 
 import uuid
-from datetime import UTC, datetime
+from collections.abc import Iterable
 from typing import Any
 
 from arq import Retry
 from arq.connections import ArqRedis
 
 from db.enums import NotificationKind
-from domain.notifications import due, plan_for_event
+from domain.clock import clock
+from domain.notifications import DueMessage, due, plan_for_event
 from workers.delivery import RetryLater, deliver
 
 SEND_JOB = "send_notification"
 
 
-def send_job_id(notification_id: uuid.UUID) -> str:
-    # One job per message: enqueueing it again while it exists is a no-op.
-    return f"notification:{notification_id}"
+def send_job_id(message: DueMessage) -> str:
+    # One job per attempt of a message: enqueueing it again while it exists, or
+    # while arq keeps its result, is a no-op. A claim left by a dead worker has
+    # one more attempt counted, so the rescan's job for it gets a new name.
+    return f"notification:{message.id}:{message.attempts}"
 
 
-async def enqueue_sends(queue: ArqRedis, ids: list[uuid.UUID]) -> None:
-    for notification_id in ids:
-        await queue.enqueue_job(
-            SEND_JOB, str(notification_id), _job_id=send_job_id(notification_id)
-        )
+async def enqueue_sends(queue: ArqRedis, messages: Iterable[DueMessage]) -> None:
+    for message in messages:
+        await queue.enqueue_job(SEND_JOB, str(message.id), _job_id=send_job_id(message))
 
 
 async def _plan(ctx: dict[str, Any], payload: dict[str, Any], kind: NotificationKind) -> None:
-    now = datetime.now(UTC)
+    now = clock.now()
     appointment_id = uuid.UUID(payload["appointment_id"])
     async with ctx["sessions"].begin() as session:
         await plan_for_event(session, appointment_id, kind, ctx["settings"].reminder_offsets, now)
-        ids = await due(session, now, appointment_id)
-    await enqueue_sends(ctx["redis"], ids)
+        ready = await due(session, now, appointment_id)
+    await enqueue_sends(ctx["redis"], ready)
 
 
 async def appointment_booked(ctx: dict[str, Any], payload: dict[str, Any]) -> None:
@@ -58,8 +59,9 @@ async def send_notification(ctx: dict[str, Any], notification_id: str) -> str:
 
 
 async def send_due_notifications(ctx: dict[str, Any]) -> int:
-    """Reminders live in the database until due, so nothing waits in Redis for days."""
+    """Reminders live in the database until due, so nothing waits in Redis for days;
+    this also hands over messages whose claim a dead worker left behind."""
     async with ctx["sessions"]() as session:
-        ids = await due(session, datetime.now(UTC))
-    await enqueue_sends(ctx["redis"], ids)
-    return len(ids)
+        ready = await due(session, clock.now())
+    await enqueue_sends(ctx["redis"], ready)
+    return len(ready)

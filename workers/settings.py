@@ -28,7 +28,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["engine"] = create_engine(settings.require_database_url(), pool_size=5)
     ctx["sessions"] = session_factory(ctx["engine"])
     # One pooled HTTP client for every provider call of this worker.
-    ctx["http"] = http_client()
+    ctx["http"] = http_client(settings.notify_provider_timeout_seconds)
     sms, email = channels_from_settings(settings, ctx["http"])
     ctx["channels"] = {NotificationChannel.SMS: sms, NotificationChannel.EMAIL: email}
 
@@ -45,11 +45,7 @@ class WorkerSettings:
         appointment_rescheduled,
         send_notification,
     )
-    cron_jobs: Sequence[CronJob] | None = [
-        # Every second: a booking's confirmation should not wait for the relay.
-        cron(relay_outbox, second=None, unique=True, run_at_startup=True),
-        cron(send_due_notifications, second={0, 15, 30, 45}, unique=True, run_at_startup=True),
-    ]
+    cron_jobs: Sequence[CronJob] | None = None  # from the settings: see cron_jobs()
     on_startup: StartupShutdown | None = startup
     on_shutdown: StartupShutdown | None = shutdown
     job_serializer = serialize_job
@@ -58,11 +54,24 @@ class WorkerSettings:
     max_tries = 20
 
 
+def cron_jobs(settings: Settings) -> list[CronJob]:
+    return [
+        # Every second: a booking's confirmation should not wait for the relay.
+        cron(relay_outbox, second=None, unique=True, run_at_startup=True),
+        cron(
+            send_due_notifications,
+            second=set(range(0, 60, settings.notify_rescan_seconds)),
+            unique=True,
+            run_at_startup=True,
+        ),
+    ]
+
+
 def build_worker(settings: Settings, **overrides: Any) -> Worker:
     settings.require_servers()
     return create_worker(
         WorkerSettings,
         redis_settings=RedisSettings.from_dsn(settings.require_redis_url()),
         ctx={"settings": settings},
-        **overrides,
+        **{"cron_jobs": cron_jobs(settings), **overrides},
     )

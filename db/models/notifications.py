@@ -30,6 +30,16 @@ class Notification(Base):
             "scheduled_for",
             postgresql_where=text("status = 'PENDING'"),
         ),
+        # The rescan looks for claims whose worker died; there are few at any time.
+        Index(
+            "ix_notifications_sending_claim_expires_at",
+            "claim_expires_at",
+            postgresql_where=text("status = 'SENDING'"),
+        ),
+        CheckConstraint(
+            "(status = 'SENDING') = (claim_expires_at IS NOT NULL)",
+            name="claim_only_while_sending",
+        ),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -49,4 +59,8 @@ class Notification(Base):
     provider_message_id: Mapped[str | None] = mapped_column(String(128))
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # While SENDING: the worker that claimed it owns the send until then (database time).
+    claim_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # After a failed attempt: no retry before then (database time).
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = now_column()

@@ -75,6 +75,7 @@ class FakeProvider(ABC):
         self._script: deque[_Failure | _Hang] = deque()
         self._always: _Failure | None = None
         self._released = asyncio.Event()
+        self.answer_delay = 0.0  # seconds every answer takes: a slow provider
 
     def fail_next(self, statuses: Iterable[int], *, retry_after: int | None = None) -> None:
         """Answer the next requests with these statuses, then behave again."""
@@ -95,6 +96,9 @@ class FakeProvider(ABC):
     async def _scripted(self) -> Response | None:
         """The scripted answer to this request, or None to handle it for real."""
         self.attempts += 1
+        if self.answer_delay:
+            # The provider's own slowness, simulated: nothing in the test waits on it.
+            await asyncio.sleep(self.answer_delay)
         step = self._script.popleft() if self._script else self._always
         if isinstance(step, _Hang):
             # An Event, not a long sleep, so that the server can stop promptly.

@@ -2,7 +2,7 @@
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.enums import Role
 from db.models import Clinic, Doctor, DoctorClinic, ScheduleTemplate, User
 from domain.auth.sessions import sign_in
+from domain.clock import clock
 from medappt.settings import Settings
 from tests.support.api import graphql
 from tests.support.factories import add_clinic, add_doctor, add_patient, add_user
@@ -34,8 +35,11 @@ class Signed:
 
 
 def next_weekday(weekday: int, after: date | None = None) -> date:
-    """The first date after ``after`` (default: today in UTC) that is ISO ``weekday``."""
-    start = (after or datetime.now(UTC).date()) + timedelta(days=1)
+    """The first ISO ``weekday`` at least two days after ``after`` (default: today in
+    UTC by the domain's clock). Two days, not one: 09:00 local on it is then more than
+    24 hours ahead in any zone from UTC-12 to UTC+9, so its 24 h reminder is still to
+    come whatever the hour now."""
+    start = (after or clock.now().date()) + timedelta(days=2)
     return start + timedelta(days=(weekday - start.isoweekday()) % 7)
 
 

@@ -1,6 +1,9 @@
 """Running the notification worker in tests: the relay, then a burst worker."""
 
+import asyncio
+import contextlib
 import dataclasses
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
@@ -68,3 +71,25 @@ async def run_worker(
     finally:
         await worker.close()
     return published
+
+
+@contextlib.asynccontextmanager
+async def running_workers(settings: Settings, count: int) -> AsyncIterator[None]:
+    """``count`` full workers, cron jobs included, as ``medappt worker`` runs them."""
+    workers = [build_worker(settings, handle_signals=False, poll_delay=0.02) for _ in range(count)]
+    runs = [asyncio.create_task(worker.async_run()) for worker in workers]
+    try:
+        yield
+    finally:
+        for worker in workers:
+            await worker.close()
+        for run in runs:
+            with contextlib.suppress(asyncio.CancelledError):
+                await run
+
+
+async def until(condition: Callable[[], Awaitable[bool]], *, within: float = 30.0) -> None:
+    """Poll ``condition`` until it holds; fail if it does not within ``within`` seconds."""
+    async with asyncio.timeout(within):
+        while not await condition():  # noqa: ASYNC110 - the database cannot signal us
+            await asyncio.sleep(0.05)

@@ -9,15 +9,15 @@ from workers.channels.sendgrid import SendGridEmail
 from workers.channels.twilio import TwilioSms
 
 
-def http_client() -> httpx.AsyncClient:
+def http_client(timeout_seconds: float = 30.0) -> httpx.AsyncClient:
     """The one pooled client a worker shares between its channels; close it at shutdown.
 
     Explicit timeouts keep a stalled provider from holding a job (and its
     connection) forever; the cap on connections bounds the load one worker
-    puts on a provider.
+    puts on a provider. The send's whole deadline is enforced around each call.
     """
     return httpx.AsyncClient(
-        timeout=httpx.Timeout(connect=5.0, read=10.0, write=10.0, pool=5.0),
+        timeout=httpx.Timeout(timeout_seconds, connect=min(5.0, timeout_seconds)),
         limits=httpx.Limits(max_connections=50),
     )
 
