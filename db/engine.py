@@ -26,6 +26,8 @@ def create_engine(url: str, *, read_only: bool = False, pool_size: int = 10) -> 
         pool_pre_ping=True,
         # Long-lived API processes: recycle before typical proxy idle timeouts.
         pool_recycle=1800,
+        # Parameters are patients' data: keep them out of error messages and logs.
+        hide_parameters=True,
     )
     if read_only:
         # Reports may run on the primary when no replica is configured: make

@@ -12,27 +12,30 @@ from db.models import Appointment
 from domain.booking import MAX_REASON_LENGTH, overlap_error, slot_at
 from domain.caller import Caller
 from domain.clock import clock
-from domain.errors import BadUserInput, Conflict, Forbidden
+from domain.errors import BadUserInput, Conflict, Forbidden, NotFound
 from domain.outbox import Topic, announce
 from domain.savepoints import flush_guarded
 
 NOT_YOURS = "You may not change this appointment."
+NO_SUCH_APPOINTMENT = "No appointment has that id."
 
 
-async def _locked(session: AsyncSession, appointment_id: uuid.UUID) -> Appointment | None:
-    return await session.scalar(
+async def _locked(session: AsyncSession, caller: Caller, appointment_id: uuid.UUID) -> Appointment:
+    """The appointment, locked. Admins, who may see every appointment, learn that an id
+    is unknown; anyone else is refused as if it existed."""
+    appointment = await session.scalar(
         select(Appointment).where(Appointment.id == appointment_id).with_for_update()
     )
+    if appointment is None:
+        raise NotFound(NO_SUCH_APPOINTMENT) if caller.is_admin else Forbidden(NOT_YOURS)
+    return appointment
 
 
 async def _for_patient_change(
     session: AsyncSession, caller: Caller, appointment_id: uuid.UUID
 ) -> Appointment:
-    """The appointment, locked, if the caller is its patient or an admin. The same
-    refusal whether or not it exists."""
-    appointment = await _locked(session, appointment_id)
-    if appointment is None:
-        raise Forbidden(NOT_YOURS)
+    """The appointment, locked, if the caller is its patient or an admin."""
+    appointment = await _locked(session, caller, appointment_id)
     owner = caller.patient_id is not None and appointment.patient_id == caller.patient_id
     if not (owner or caller.is_admin):
         raise Forbidden(NOT_YOURS)
@@ -106,12 +109,11 @@ async def set_status(
     started. Does not commit."""
     if status not in CLOSING_STATUSES:
         raise BadUserInput("`status` must be COMPLETED or NO_SHOW.")
-    appointment = await _locked(session, appointment_id)
-    allowed = appointment is not None and (
+    appointment = await _locked(session, caller, appointment_id)
+    if not (
         caller.is_admin
         or (caller.role is Role.DOCTOR and appointment.doctor_id == caller.doctor_id)
-    )
-    if appointment is None or not allowed:
+    ):
         raise Forbidden(NOT_YOURS)
     if appointment.status is not AppointmentStatus.SCHEDULED:
         raise Conflict(

@@ -14,13 +14,17 @@ from db.models import Appointment, Clinic, DoctorClinic
 from domain.availability import load_doctor_days
 from domain.caller import Caller
 from domain.clock import clock
-from domain.errors import BadUserInput, Forbidden, SlotUnavailable
+from domain.errors import BadUserInput, Conflict, Forbidden, SlotUnavailable
 from domain.outbox import Topic, announce
 from domain.savepoints import flush_guarded
 
 MAX_REASON_LENGTH = 2000
 SLOT_TAKEN = "Sorry, that time was just taken. Please choose another slot."
 PATIENT_BUSY = "The patient already has an appointment at that time."
+KEY_REUSED = (
+    "This idempotencyKey was already used for a different booking; "
+    "send a new key with a new request."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,14 +98,14 @@ def overlap_error(error: IntegrityError) -> SlotUnavailable | None:
 
 async def book(session: AsyncSession, caller: Caller, request: BookingRequest) -> Appointment:
     """Books the slot, or returns the appointment an earlier call with the same
-    idempotency key made. Does not commit."""
+    idempotency key made for the same request (CONFLICT for another). Does not commit."""
     patient_id = patient_to_book_for(caller, request.patient_id)
     if request.reason is not None and len(request.reason) > MAX_REASON_LENGTH:
         raise BadUserInput(f"`reason` is longer than {MAX_REASON_LENGTH} characters.")
     if request.idempotency_key is not None:
         earlier = await _booked_with_key(session, caller, request.idempotency_key)
         if earlier is not None:
-            return earlier
+            return _replayed(earlier, request, patient_id)
     now = clock.now()
     starts_at, ends_at = await slot_at(
         session, request.doctor_id, request.clinic_id, request.starts_at, now
@@ -128,7 +132,7 @@ async def book(session: AsyncSession, caller: Caller, request: BookingRequest) -
             # PostgreSQL would still be waiting for it.
             earlier = await _booked_with_key(session, caller, request.idempotency_key)
             if earlier is not None:
-                return earlier
+                return _replayed(earlier, request, patient_id)
         if "fk_appointments_patient_id_patients" in str(error.orig):
             raise BadUserInput("No patient has that id.") from None
         raise overlap_error(error) or error from None
@@ -142,3 +146,22 @@ async def _booked_with_key(session: AsyncSession, caller: Caller, key: str) -> A
             Appointment.booked_by_user_id == caller.user_id, Appointment.idempotency_key == key
         )
     )
+
+
+def _replayed(earlier: Appointment, request: BookingRequest, patient_id: uuid.UUID) -> Appointment:
+    """The booking a key made, if this request asks for the same one (as Stripe does).
+
+    Compared with the booking as it is now: one moved since by rescheduleAppointment
+    no longer matches its first startsAt, so a late retry gets CONFLICT, and still
+    nothing is booked twice."""
+    asked = (request.doctor_id, request.clinic_id, patient_id, request.starts_at, request.reason)
+    made = (
+        earlier.doctor_id,
+        earlier.clinic_id,
+        earlier.patient_id,
+        earlier.starts_at,
+        earlier.reason,
+    )
+    if asked != made:
+        raise Conflict(KEY_REUSED)
+    return earlier

@@ -1,16 +1,12 @@
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo
 
 from domain.errors import BadUserInput
+from domain.validation import zone_problem
 
 
 def clinic_zone(name: str) -> ZoneInfo:
-    """An IANA zone by name; anything else (abbreviations, offsets) is refused."""
-    if name not in _KNOWN:
+    """An IANA zone of a place by name; anything else (abbreviations, offsets,
+    ``localtime``) is refused."""
+    if zone_problem(name) is not None:
         raise BadUserInput(f"{name!r} is not an IANA time zone such as 'Europe/Berlin'.")
-    try:
-        return ZoneInfo(name)
-    except ZoneInfoNotFoundError:
-        raise BadUserInput(f"{name!r} is not an IANA time zone such as 'Europe/Berlin'.") from None
-
-
-_KNOWN = frozenset(available_timezones())
+    return ZoneInfo(name)

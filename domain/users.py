@@ -1,6 +1,5 @@
-import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Final
 
 from sqlalchemy.exc import IntegrityError
@@ -9,13 +8,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.enums import Role
 from db.ids import uuid7
 from db.models import Doctor, Patient, User
+from domain.clock import clock
 from domain.errors import BadUserInput
+from domain.validation import email_problem, phone_problem, text_problem
 from medappt.passwords import hash_password
 
 MIN_PASSWORD_LENGTH: Final = 8
 MAX_PASSWORD_LENGTH: Final = 256
 DEFAULT_SPECIALTY: Final = "General Practice"
-_E164 = re.compile(r"\+[1-9]\d{6,14}")
+MAX_NAME_LENGTH: Final = 200  # the name columns of doctors and patients
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,22 +28,26 @@ class NewUser:
 
 def normalize_email(email: str) -> str:
     email = email.strip()
-    local, _, domain = email.rpartition("@")
-    if not local or "." not in domain or any(c.isspace() for c in email) or len(email) > 320:
+    if email_problem(email) is not None:
         raise BadUserInput(f"{email!r} is not a valid e-mail address.")
+    local, _, domain = email.rpartition("@")
     return f"{local}@{domain.lower()}"
 
 
 def _check_profile(name: str, password: str, date_of_birth: date | None, phone: str | None) -> None:
     if not name.strip():
         raise BadUserInput("`name` must not be empty.")
+    if problem := text_problem(name, MAX_NAME_LENGTH):
+        raise BadUserInput(f"`name`: {problem}.")
     if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
         raise BadUserInput(
             f"The password must have {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters."
         )
-    if date_of_birth is not None and date_of_birth > datetime.now(UTC).date():
+    if problem := text_problem(password, MAX_PASSWORD_LENGTH):
+        raise BadUserInput(f"The password {problem}.")
+    if date_of_birth is not None and date_of_birth > clock.now().date():
         raise BadUserInput("`dateOfBirth` must not be in the future.")
-    if phone is not None and not _E164.fullmatch(phone):
+    if phone is not None and phone_problem(phone):
         raise BadUserInput("`phone` must be in E.164 form, e.g. +14155550123.")
 
 

@@ -71,7 +71,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
         case "serve":
             import uvicorn
 
-            from medappt.logs import configure_logging
+            from medappt.logs import LOG_CONFIG, configure_logging
 
             settings.require_servers()
             configure_logging()
@@ -81,6 +81,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
                 host=args.host,
                 port=args.port,
                 workers=args.workers,
+                log_config=LOG_CONFIG,  # also in each worker process it starts
                 proxy_headers=True,
             )
         case "worker":

@@ -14,7 +14,7 @@ from db.migrate import upgrade
 from medappt.app import create_app
 from medappt.demo import demo_logins, load_demo_data
 from medappt.embedded import EmbeddedStack
-from medappt.logs import configure_logging
+from medappt.logs import LOG_CONFIG, configure_logging
 from medappt.services import open_services
 from medappt.settings import Settings
 from medappt.storage import ensure_bucket
@@ -68,7 +68,11 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
     logger.info("demo data: %s", summary)
 
     worker = build_worker(settings, handle_signals=False)
-    server = _Server(uvicorn.Config(create_app(settings), host=host, port=port, log_level="info"))
+    server = _Server(
+        uvicorn.Config(
+            create_app(settings), host=host, port=port, log_level="info", log_config=LOG_CONFIG
+        )
+    )
     worker_task = asyncio.create_task(worker.async_run())
     print(_banner(settings, host, port), flush=True)
     try:

@@ -1,19 +1,24 @@
+from typing import Annotated
+
 import strawberry
 
 from domain.doctors import doctor_cursor, list_doctors
 from domain.pagination import Cursor
 from medappt.context import Context
 from schema.ids import parse_id
+from schema.input_limits import CURSOR, SPECIALTY_FILTER, limited
 from schema.types.connection import Connection
 from schema.types.doctor import Doctor
 
 
 async def resolve_doctors(
     info: strawberry.Info[Context],
-    specialty: str | None = None,
+    specialty: Annotated[
+        str | None, strawberry.argument(metadata=limited(SPECIALTY_FILTER))
+    ] = None,
     clinic_id: strawberry.ID | None = None,
     first: int | None = 20,
-    after: str | None = None,
+    after: Annotated[str | None, strawberry.argument(metadata=limited(CURSOR))] = None,
 ) -> Connection[Doctor]:
     async with info.context.sessions() as session:
         page = await list_doctors(

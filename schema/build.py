@@ -20,6 +20,7 @@ from schema.errors import assign_code
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.request_hooks import CredentialsAndAudit
+from schema.scalars import SCALAR_OVERRIDES
 
 MAX_DEPTH = 10
 MAX_ALIASES = 200
@@ -40,7 +41,7 @@ class MedapptSchema(Schema):
         # Strawberry routes every error of every phase (parse, validation,
         # execution) through here exactly once, before it is serialized.
         for error in errors:
-            assign_code(error)
+            assign_code(error, execution_context)
 
 
 def build_schema(*, introspection: bool = True) -> Schema:
@@ -59,4 +60,5 @@ def build_schema(*, introspection: bool = True) -> Schema:
         mutation=Mutation,
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
+        scalar_overrides=SCALAR_OVERRIDES,
     )

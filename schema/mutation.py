@@ -14,6 +14,7 @@ from resolvers.auth.refresh_token import resolve_refresh_token
 from resolvers.auth.register_patient import resolve_register_patient
 from resolvers.records_changes.confirm_record_upload import resolve_confirm_record_upload
 from resolvers.records_changes.request_record_upload import resolve_request_record_upload
+from schema.checked_arguments import check_arguments
 from schema.types.appointment import Appointment
 from schema.types.clinic import Clinic
 from schema.types.doctor import Doctor
@@ -22,6 +23,7 @@ from schema.types.schedule import ScheduleException, ScheduleTemplate
 from schema.types.user import AuthPayload
 
 
+@check_arguments
 @strawberry.type
 class Mutation:
     register_patient: AuthPayload = strawberry.field(resolver=resolve_register_patient)

@@ -6,6 +6,7 @@ from resolvers.clinics import resolve_clinics
 from resolvers.doctors import resolve_doctor, resolve_doctors
 from resolvers.patients import resolve_patient
 from resolvers.slots import resolve_available_slots
+from schema.checked_arguments import check_arguments
 from schema.types.appointment import Appointment
 from schema.types.clinic import Clinic
 from schema.types.connection import Connection
@@ -15,6 +16,7 @@ from schema.types.slot import Slot
 from schema.types.user import User
 
 
+@check_arguments
 @strawberry.type
 class Query:
     me: User | None = strawberry.field(resolver=resolve_me)

@@ -254,7 +254,8 @@ async def test_bad_booking_input(
         "That doctor does not work at that clinic."
     ]
     assert [e["message"] for e in no_offset["errors"]] == [
-        "`startsAt` needs a UTC offset, e.g. 2026-03-02T09:00:00-05:00."
+        "input.startsAt: not a valid date and time in ISO 8601 form with a UTC offset,"
+        " e.g. 2026-03-02T09:00:00-05:00"
     ]
     assert error_codes(not_there) == error_codes(no_offset) == ["BAD_USER_INPUT"]
     assert await _count(sessions) == 0

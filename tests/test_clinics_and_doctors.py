@@ -161,7 +161,7 @@ async def test_doctor_by_id(
         ({"first": 101}, "`first` must be between 0 and 100, got 101."),
         ({"first": -1}, "`first` must be between 0 and 100, got -1."),
         ({"after": "not-a-cursor"}, "Invalid cursor in `after`."),
-        ({"clinicId": "42"}, "`clinicId` is not a valid ID."),
+        ({"clinicId": "42"}, "clinicId: not a valid ID"),
     ],
 )
 async def test_bad_doctors_arguments_are_bad_user_input(

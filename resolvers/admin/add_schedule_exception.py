@@ -6,6 +6,7 @@ from domain.caller import require_admin
 from domain.schedules import add_exception
 from medappt.context import Context
 from schema.ids import parse_id
+from schema.input_limits import REASON, limited
 from schema.types.schedule import ScheduleException
 
 
@@ -14,7 +15,7 @@ class ScheduleExceptionInput:
     doctor_id: strawberry.ID
     starts_at: datetime
     ends_at: datetime
-    reason: str | None = None
+    reason: str | None = strawberry.field(default=None, metadata=limited(REASON))
 
 
 async def resolve_add_schedule_exception(

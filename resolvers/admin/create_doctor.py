@@ -4,15 +4,16 @@ from domain.caller import require_admin
 from domain.doctors import create_doctor
 from medappt.context import Context
 from schema.ids import parse_id
+from schema.input_limits import NEW_EMAIL, NEW_PASSWORD, PERSON_NAME, SPECIALTY, limited
 from schema.types.doctor import Doctor
 
 
 @strawberry.input
 class CreateDoctorInput:
-    email: str
-    password: str
-    name: str
-    specialty: str
+    email: str = strawberry.field(metadata=limited(NEW_EMAIL))
+    password: str = strawberry.field(metadata=limited(NEW_PASSWORD))
+    name: str = strawberry.field(metadata=limited(PERSON_NAME))
+    specialty: str = strawberry.field(metadata=limited(SPECIALTY))
     clinic_ids: list[strawberry.ID]
 
 

@@ -6,6 +6,7 @@ from domain.booking import BookingRequest, book
 from medappt.context import Context
 from resolvers.appointment_changes.audit import changed
 from schema.ids import parse_id
+from schema.input_limits import IDEMPOTENCY_KEY, REASON, limited
 from schema.types.appointment import Appointment
 
 
@@ -14,12 +15,14 @@ class BookAppointmentInput:
     doctor_id: strawberry.ID
     clinic_id: strawberry.ID
     starts_at: datetime
-    reason: str | None = None
+    reason: str | None = strawberry.field(default=None, metadata=limited(REASON))
     patient_id: strawberry.ID | None = strawberry.field(
         default=None, description="Administrators only: the patient to book for."
     )
     idempotency_key: str | None = strawberry.field(
-        default=None, description="Retries with the same key return the first booking."
+        default=None,
+        description="Retries with the same key return the first booking.",
+        metadata=limited(IDEMPOTENCY_KEY),
     )
 
 

@@ -1,14 +1,19 @@
+from typing import Annotated
+
 import strawberry
 
 from domain.appointment_changes import cancel
 from medappt.context import Context
 from resolvers.appointment_changes.audit import changed
 from schema.ids import parse_id
+from schema.input_limits import REASON, limited
 from schema.types.appointment import Appointment
 
 
 async def resolve_cancel_appointment(
-    info: strawberry.Info[Context], id: strawberry.ID, reason: str | None = None
+    info: strawberry.Info[Context],
+    id: strawberry.ID,
+    reason: Annotated[str | None, strawberry.argument(metadata=limited(REASON))] = None,
 ) -> Appointment:
     context = info.context
     caller = context.require_caller()

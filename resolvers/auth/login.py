@@ -1,3 +1,5 @@
+from typing import Annotated
+
 import strawberry
 
 from db.enums import AuditOutcome
@@ -8,13 +10,18 @@ from domain.errors import RateLimited, Unauthenticated
 from medappt.auth.login_limits import LoginLimiter
 from medappt.context import Context
 from resolvers.auth.payload import auth_payload
+from schema.input_limits import LOGIN_EMAIL, PASSWORD, limited
 from schema.types.user import AuthPayload
 
 # The same words whether the e-mail is unknown or the password wrong.
 INVALID_CREDENTIALS = "Invalid e-mail or password."
 
 
-async def resolve_login(info: strawberry.Info[Context], email: str, password: str) -> AuthPayload:
+async def resolve_login(
+    info: strawberry.Info[Context],
+    email: Annotated[str, strawberry.argument(metadata=limited(LOGIN_EMAIL))],
+    password: Annotated[str, strawberry.argument(metadata=limited(PASSWORD))],
+) -> AuthPayload:
     context = info.context
     limiter = LoginLimiter(context.redis)
     try:

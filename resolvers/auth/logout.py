@@ -1,3 +1,5 @@
+from typing import Annotated
+
 import strawberry
 
 from db.enums import AuditOutcome
@@ -6,9 +8,13 @@ from domain.auth.sessions import revoke_family
 from domain.errors import Forbidden, Unauthenticated
 from medappt.auth.revoked_tokens import revoke
 from medappt.context import Context
+from schema.input_limits import TOKEN, limited
 
 
-async def resolve_logout(info: strawberry.Info[Context], refresh_token: str | None = None) -> bool:
+async def resolve_logout(
+    info: strawberry.Info[Context],
+    refresh_token: Annotated[str | None, strawberry.argument(metadata=limited(TOKEN))] = None,
+) -> bool:
     """Revokes the sign-in session (its refresh-token family) and the access token used."""
     context = info.context
     caller = context.caller

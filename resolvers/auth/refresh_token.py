@@ -1,3 +1,5 @@
+from typing import Annotated
+
 import strawberry
 
 from db.enums import AuditOutcome
@@ -6,10 +8,14 @@ from domain.auth.sessions import RefreshTokenReused, rotate
 from domain.errors import Unauthenticated
 from medappt.context import Context
 from resolvers.auth.payload import auth_payload
+from schema.input_limits import TOKEN, limited
 from schema.types.user import AuthPayload
 
 
-async def resolve_refresh_token(info: strawberry.Info[Context], refresh_token: str) -> AuthPayload:
+async def resolve_refresh_token(
+    info: strawberry.Info[Context],
+    refresh_token: Annotated[str, strawberry.argument(metadata=limited(TOKEN))],
+) -> AuthPayload:
     context = info.context
     try:
         signed_in = await rotate(context.sessions, context.services.tokens, refresh_token)

@@ -8,16 +8,19 @@ from domain.auth.sessions import sign_in
 from domain.users import create_user
 from medappt.context import Context
 from resolvers.auth.payload import auth_payload
+from schema.input_limits import NEW_EMAIL, NEW_PASSWORD, PERSON_NAME, PHONE, limited
 from schema.types.user import AuthPayload
 
 
 @strawberry.input
 class RegisterPatientInput:
-    email: str
-    password: str
-    name: str
+    email: str = strawberry.field(metadata=limited(NEW_EMAIL))
+    password: str = strawberry.field(metadata=limited(NEW_PASSWORD))
+    name: str = strawberry.field(metadata=limited(PERSON_NAME))
     date_of_birth: date | None = None
-    phone: str | None = strawberry.field(default=None, description="E.164, e.g. +14155550123.")
+    phone: str | None = strawberry.field(
+        default=None, description="E.164, e.g. +14155550123.", metadata=limited(PHONE)
+    )
     sms_opt_in: bool = True
     email_opt_in: bool = True
 

@@ -5,9 +5,11 @@ from strawberry.scalars import JSON
 
 from db.enums import AuditOutcome, RecordType
 from domain.audit import AuditEvent
+from domain.errors import NotFound
 from domain.records import UploadRequest, check_upload, create_pending
 from medappt.context import Context
 from schema.ids import parse_id
+from schema.input_limits import CONTENT_TYPE, FILE_NAME, RECORD_TITLE, limited
 from schema.types.record import PendingRecord, RecordUpload
 
 
@@ -15,10 +17,11 @@ from schema.types.record import PendingRecord, RecordUpload
 class RecordUploadInput:
     patient_id: strawberry.ID
     record_type: RecordType
-    title: str
-    file_name: str
+    title: str = strawberry.field(metadata=limited(RECORD_TITLE))
+    file_name: str = strawberry.field(metadata=limited(FILE_NAME))
     content_type: str = strawberry.field(
-        description="application/pdf, image/png, image/jpeg, application/dicom or text/plain."
+        description="application/pdf, image/png, image/jpeg, application/dicom or text/plain.",
+        metadata=limited(CONTENT_TYPE),
     )
     size_bytes: int
 
@@ -39,7 +42,9 @@ async def resolve_request_record_upload(
     max_bytes = context.services.settings.max_upload_bytes
     check_upload(request, max_bytes)
     # Who may read a patient may add to their records: the door checks and audits.
-    await context.loaders.readable_patient.load(request.patient_id)
+    # Only admins are told that no patient has the id (the door answers null).
+    if await context.loaders.readable_patient.load(request.patient_id) is None:
+        raise NotFound("No patient has that id.")
     async with context.sessions.begin() as session:
         record = await create_pending(session, caller, request, max_bytes)
     ticket = await context.services.documents.upload_ticket(record.s3_key, record.content_type)

@@ -6,11 +6,13 @@ import strawberry
 from db import models
 from medappt.context import Context
 from resolvers.slots import doctor_slots
+from schema.checked_arguments import check_arguments
 from schema.ids import parse_id
 from schema.types.clinic import Clinic
 from schema.types.slot import Slot
 
 
+@check_arguments
 @strawberry.type
 class Doctor:
     id: strawberry.ID

@@ -7,6 +7,8 @@ import strawberry
 from domain.patients import PatientProfile
 from medappt.context import Context
 from resolvers.access_log import resolve_access_log
+from schema.checked_arguments import check_arguments
+from schema.input_limits import CURSOR, limited
 from schema.types.access_log import AccessLogEntry
 from schema.types.connection import Connection
 from schema.types.enums import AppointmentStatus, RecordType
@@ -16,6 +18,11 @@ if TYPE_CHECKING:
     from schema.types.record import MedicalRecord
 
 
+# Pages of a patient's data: cursors come back from clients.
+CursorArgument = Annotated[str | None, strawberry.argument(metadata=limited(CURSOR))]
+
+
+@check_arguments
 @strawberry.type
 class Patient:
     id: strawberry.ID
@@ -31,7 +38,7 @@ class Patient:
         self,
         info: strawberry.Info[Context],
         first: int | None = 20,
-        after: str | None = None,
+        after: CursorArgument = None,
         status: list[AppointmentStatus] | None = None,
     ) -> Connection[Annotated["Appointment", strawberry.lazy("schema.types.appointment")]]:
         # Imported here: appointments and patients refer to each other.
@@ -44,7 +51,7 @@ class Patient:
         self,
         info: strawberry.Info[Context],
         first: int | None = 20,
-        after: str | None = None,
+        after: CursorArgument = None,
         record_type: RecordType | None = None,
     ) -> Connection[Annotated["MedicalRecord", strawberry.lazy("schema.types.record")]]:
         # Imported here: records name their doctor, whose module reaches back here.
@@ -55,7 +62,7 @@ class Patient:
     # Who read this patient's data and when: for the patient and admins.
     @strawberry.field
     async def access_log(
-        self, info: strawberry.Info[Context], first: int | None = 20, after: str | None = None
+        self, info: strawberry.Info[Context], first: int | None = 20, after: CursorArgument = None
     ) -> Connection[AccessLogEntry]:
         return await resolve_access_log(info, uuid.UUID(self.id), first, after)
 
