@@ -110,6 +110,8 @@ def running_api(database_url: str, redis_url: str, *, workers: int = 1) -> Itera
             "MEDAPPT_ENV": "dev",
             "MEDAPPT_DATA_DIR": data_dir,
             "MEDAPPT_JWT_PRIVATE_KEY": json.dumps(signing.as_dict(private=True)),
+            # The load comes from one address at rates no client may reach.
+            "MEDAPPT_RATE_LIMITS": "off",
         }
         for name in ("MEDAPPT_JWT_PUBLIC_KEYS", "MEDAPPT_JWT_ISSUER", "MEDAPPT_JWT_AUDIENCE"):
             environment.pop(name, None)

@@ -11,6 +11,9 @@ class ErrorCode(enum.StrEnum):
     SLOT_UNAVAILABLE = "SLOT_UNAVAILABLE"
     CONFLICT = "CONFLICT"
     RATE_LIMITED = "RATE_LIMITED"
+    QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 
@@ -42,6 +45,21 @@ class Unauthenticated(DomainError):
 
 class RateLimited(DomainError):
     code = ErrorCode.RATE_LIMITED
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        # Whole seconds until the same request may succeed (extensions.retryAfter).
+        self.retry_after = max(1, retry_after)
+
+
+class QueryTooComplex(DomainError):
+    code = ErrorCode.QUERY_TOO_COMPLEX
+
+
+class ServiceUnavailable(DomainError):
+    """A server we need is unreachable: safe to retry."""
+
+    code = ErrorCode.SERVICE_UNAVAILABLE
 
 
 class SlotUnavailable(DomainError):

@@ -1,30 +1,23 @@
-"""The ASGI application: GraphQL, health and readiness."""
+"""The ASGI application: GraphQL, health and readiness, behind the HTTP edge (medappt/http)."""
 
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from medappt.context import Context, build_context
+from medappt.http.body_limit import BodyLimit
+from medappt.http.cors import AllowListCors
+from medappt.http.graphql_app import GraphQLApp
+from medappt.http.response_headers import ResponseHeaders
 from medappt.services import Services, open_services
 from medappt.settings import Settings
 from schema import build_schema
-
-
-class GraphQLApp(GraphQL[Context, None]):
-    async def get_context(
-        self, request: Request | WebSocket, response: Response | WebSocket
-    ) -> Context:
-        assert isinstance(request, Request)  # no subscriptions are served
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        return await build_context(request, request.state.services, request_id[:64])
 
 
 async def health(_: Request) -> Response:
@@ -58,7 +51,7 @@ def create_app(settings: Settings) -> Starlette:
 
     dev = not settings.is_prod
     graphql = GraphQLApp(
-        build_schema(introspection=dev),
+        build_schema(introspection=dev, suggestions=dev, max_query_cost=settings.max_query_cost),
         graphql_ide="graphiql" if dev else None,
         allow_queries_via_get=False,
     )
@@ -67,6 +60,26 @@ def create_app(settings: Settings) -> Starlette:
             Route("/health", health, methods=["GET"]),
             Route("/ready", ready, methods=["GET"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+        ],
+        # Outermost first: every response gets the headers, a 413 included.
+        middleware=[
+            Middleware(ResponseHeaders),
+            # The client is the socket's peer unless that is a trusted proxy; then
+            # the first address in X-Forwarded-For, from the right, that is not one.
+            Middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies)),
+            Middleware(
+                AllowListCors,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+                expose_headers=["X-Request-ID", "Retry-After"],
+                max_age=600,
+            ),
+            Middleware(
+                BodyLimit,
+                max_bytes=settings.max_body_bytes,
+                max_query_cost=settings.max_query_cost,
+            ),
         ],
         lifespan=lifespan,
     )

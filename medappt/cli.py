@@ -82,7 +82,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
                 port=args.port,
                 workers=args.workers,
                 log_config=LOG_CONFIG,  # also in each worker process it starts
-                proxy_headers=True,
+                # The app decides whom to believe (MEDAPPT_TRUSTED_PROXIES), not uvicorn.
+                proxy_headers=False,
             )
         case "worker":
             from medappt.logs import configure_logging

@@ -70,7 +70,12 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
     worker = build_worker(settings, handle_signals=False)
     server = _Server(
         uvicorn.Config(
-            create_app(settings), host=host, port=port, log_level="info", log_config=LOG_CONFIG
+            create_app(settings),
+            host=host,
+            port=port,
+            log_level="info",
+            log_config=LOG_CONFIG,
+            proxy_headers=False,
         )
     )
     worker_task = asyncio.create_task(worker.async_run())

@@ -1,5 +1,6 @@
 """Configuration from the environment, as ``shared/contract.md`` lists it."""
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -7,7 +8,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
+from medappt.rate_limits.budgets import RateLimits, parse_rate_limits
+
 Environment = Literal["dev", "prod"]
+
+# Above every query of the frontends, tests and benchmarks (the largest, 20
+# doctors with a day of slots each, costs 28,861), below 100 doctors with a
+# day of slots each (144,201). README "Limits".
+DEFAULT_MAX_QUERY_COST = 50_000
 
 
 class ConfigError(Exception):
@@ -42,6 +50,12 @@ class Settings:
     # Medical record documents.
     max_upload_bytes: int
     document_url_seconds: int
+    # The door (README "Limits" and "HTTP").
+    max_body_bytes: int
+    max_query_cost: int
+    rate_limits: RateLimits
+    trusted_proxies: tuple[str, ...]  # CIDRs whose X-Forwarded-For names the client
+    cors_origins: tuple[str, ...]
     # Notifications: reminders this long before the start; retries of a failed
     # send wait base * 2**(attempt-1) seconds (with jitter), up to max attempts.
     reminder_offsets: tuple[timedelta, ...]
@@ -133,6 +147,11 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         jwt_audience=get("MEDAPPT_JWT_AUDIENCE") or "medappt-api",
         max_upload_bytes=_positive_int(environ, "MEDAPPT_MAX_UPLOAD_BYTES", 50 * 1024 * 1024),
         document_url_seconds=_positive_int(environ, "MEDAPPT_DOCUMENT_URL_SECONDS", 3600),
+        max_body_bytes=_positive_int(environ, "MEDAPPT_MAX_BODY_BYTES", 1024 * 1024),
+        max_query_cost=_positive_int(environ, "MEDAPPT_MAX_QUERY_COST", DEFAULT_MAX_QUERY_COST),
+        rate_limits=_rate_limits(environ.get("MEDAPPT_RATE_LIMITS", "")),
+        trusted_proxies=_networks(environ.get("MEDAPPT_TRUSTED_PROXIES", "")),
+        cors_origins=_origins(environ.get("MEDAPPT_CORS_ORIGINS", "")),
         reminder_offsets=_offsets(environ.get("MEDAPPT_REMINDER_OFFSETS", "24h,2h")),
         notify_retry_base_seconds=float(
             _positive_int(environ, "MEDAPPT_NOTIFY_RETRY_BASE_SECONDS", 60)
@@ -173,6 +192,39 @@ def _offsets(raw: str) -> tuple[timedelta, ...]:
         unit = {"h": "hours", "m": "minutes"}[match[2]]
         offsets.append(timedelta(**{unit: int(match[1])}))
     return tuple(sorted(set(offsets), reverse=True))
+
+
+def _rate_limits(raw: str) -> RateLimits:
+    try:
+        return parse_rate_limits(raw)
+    except ValueError as error:
+        raise ConfigError(f"MEDAPPT_RATE_LIMITS: {error}") from None
+
+
+def _networks(raw: str) -> tuple[str, ...]:
+    """``10.0.0.0/8,192.168.1.7``: addresses and CIDRs, checked at start."""
+    networks = []
+    for part in filter(None, (piece.strip() for piece in raw.split(","))):
+        try:
+            networks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise ConfigError(
+                f"MEDAPPT_TRUSTED_PROXIES: {part!r} is not an IP address or CIDR"
+            ) from None
+    return tuple(networks)
+
+
+_ORIGIN = re.compile(r"https?://[^/\s]+")
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    origins = tuple(filter(None, (piece.strip().rstrip("/") for piece in raw.split(","))))
+    for origin in origins:
+        if not _ORIGIN.fullmatch(origin):
+            raise ConfigError(
+                f"MEDAPPT_CORS_ORIGINS: {origin!r} is not an origin like https://app.example.com"
+            )
+    return origins
 
 
 def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:

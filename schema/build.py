@@ -1,37 +1,23 @@
 from collections.abc import Callable
 from functools import partial
 
-from graphql import ASTValidationRule, GraphQLError
+from graphql import GraphQLError
 from strawberry import Schema
-from strawberry.extensions import (
-    AddValidationRules,
-    DisableIntrospection,
-    MaxTokensLimiter,
-    ParserCache,
-    ValidationCache,
-)
+from strawberry.extensions import DisableIntrospection
 from strawberry.extensions.base_extension import SchemaExtension
-from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
-from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from medappt.settings import DEFAULT_MAX_QUERY_COST
 from schema.errors import assign_code
+from schema.limits.door import Door
+from schema.limits.parsing import ParseWithTokenLimit
+from schema.limits.validation import ValidateDocument
 from schema.mutation import Mutation
+from schema.no_suggestions import ExecutorWithoutSuggestions
 from schema.query import Query
 from schema.request_hooks import CredentialsAndAudit
 from schema.scalars import SCALAR_OVERRIDES
-
-MAX_DEPTH = 10
-MAX_ALIASES = 200
-MAX_TOKENS = 5000
-
-# Built once: rule classes made per request would never hit the validation
-# cache, which keys on them (strawberry issue #4635).
-VALIDATION_RULES: list[type[ASTValidationRule]] = [
-    max_depth_rule(MAX_DEPTH, None),
-    max_aliases_rule(MAX_ALIASES),
-]
 
 
 class MedapptSchema(Schema):
@@ -44,14 +30,20 @@ class MedapptSchema(Schema):
             assign_code(error, execution_context)
 
 
-def build_schema(*, introspection: bool = True) -> Schema:
-    # Factories, not instances: an extension keeps per-request state.
+def build_schema(
+    *,
+    introspection: bool = True,
+    suggestions: bool = True,
+    max_query_cost: int = DEFAULT_MAX_QUERY_COST,
+) -> Schema:
+    """``introspection`` and ``suggestions`` (of names, in errors) are off in prod."""
+    # Factories, not instances: an extension keeps per-request state. The door
+    # (schema/limits) parses, validates and costs in time linear in the document.
     extensions: list[Callable[[], SchemaExtension]] = [
         CredentialsAndAudit,
-        partial(MaxTokensLimiter, MAX_TOKENS),
-        partial(ParserCache, maxsize=256),
-        partial(AddValidationRules, VALIDATION_RULES),
-        partial(ValidationCache, maxsize=256),
+        ParseWithTokenLimit,
+        partial(ValidateDocument, hide_suggestions=not suggestions),
+        partial(Door, max_cost=max_query_cost),
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
@@ -61,4 +53,5 @@ def build_schema(*, introspection: bool = True) -> Schema:
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
         scalar_overrides=SCALAR_OVERRIDES,
+        execution_context_class=None if suggestions else ExecutorWithoutSuggestions,
     )

@@ -5,7 +5,7 @@ import logging
 from graphql import GraphQLError
 from strawberry.types import ExecutionContext
 
-from domain.errors import DomainError, ErrorCode
+from domain.errors import DomainError, ErrorCode, RateLimited
 from medappt.logs import describe_exception
 from schema.input_errors import name_the_argument
 
@@ -32,6 +32,8 @@ def assign_code(error: GraphQLError, execution_context: ExecutionContext | None 
         code = ErrorCode.INTERNAL_SERVER_ERROR
         error.message = MASKED_MESSAGE
     error.extensions = {**(error.extensions or {}), "code": code.value}
+    if isinstance(original, RateLimited):
+        error.extensions["retryAfter"] = original.retry_after
 
 
 def _about_the_request(error: GraphQLError) -> bool:

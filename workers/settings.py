@@ -11,6 +11,7 @@ from arq.worker import Function, Worker, create_worker
 from db.engine import create_engine, session_factory
 from db.enums import NotificationChannel
 from medappt.settings import Settings
+from workers.channels.budgeted import BudgetedChannel
 from workers.channels.factory import channels_from_settings, http_client
 from workers.notifications import (
     appointment_booked,
@@ -30,6 +31,8 @@ async def startup(ctx: dict[str, Any]) -> None:
     # One pooled HTTP client for every provider call of this worker.
     ctx["http"] = http_client(settings.notify_provider_timeout_seconds)
     sms, email = channels_from_settings(settings, ctx["http"])
+    # Appointment texts per phone number per day (MEDAPPT_RATE_LIMITS `sms`).
+    sms = BudgetedChannel(sms, ctx["redis"], settings.rate_limits, "sms")
     ctx["channels"] = {NotificationChannel.SMS: sms, NotificationChannel.EMAIL: email}
 
 

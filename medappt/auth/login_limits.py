@@ -38,9 +38,14 @@ class LoginLimiter:
             pipe.incr(account_key)
             pipe.set(ip_key, 0, ex=WINDOW_SECONDS, nx=True)
             pipe.incr(ip_key)
-            _, account_failures, _, ip_failures = await pipe.execute()
-        if account_failures > MAX_FAILURES_PER_ACCOUNT or ip_failures > MAX_FAILURES_PER_IP:
-            raise RateLimited(TOO_MANY)
+            pipe.ttl(account_key)
+            pipe.ttl(ip_key)
+            _, account_failures, _, ip_failures, account_ttl, ip_ttl = await pipe.execute()
+        # A window ends when its key expires.
+        waits = [account_ttl] if account_failures > MAX_FAILURES_PER_ACCOUNT else []
+        waits += [ip_ttl] if ip_failures > MAX_FAILURES_PER_IP else []
+        if waits:
+            raise RateLimited(TOO_MANY, retry_after=max(waits))
 
     async def release(self, email: str, ip: str | None) -> None:
         """The attempt succeeded: it was not a failure after all."""

@@ -31,7 +31,12 @@ def free_port() -> int:
 async def serving(settings: Settings) -> AsyncIterator[str]:
     port = free_port()
     config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+        create_app(settings),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        proxy_headers=False,  # the app's MEDAPPT_TRUSTED_PROXIES decide, as in serve
     )
     server = _InLoopServer(config)
     task = asyncio.create_task(server.serve())
@@ -60,6 +65,18 @@ async def graphql(
     )
     assert response.headers["content-type"].startswith("application/json"), response.text
     body: dict[str, Any] = response.json()
+    return without_cost(body)
+
+
+def without_cost(body: dict[str, Any]) -> dict[str, Any]:
+    """The body without ``extensions.cost``, after checking it is there: every response
+    carries it (tests/test_door_cost.py checks the numbers)."""
+    extensions = body.pop("extensions")
+    cost = extensions.pop("cost")
+    assert set(cost) == {"requested", "limit"}, cost
+    assert all(isinstance(value, int) for value in cost.values()), cost
+    if extensions:
+        body["extensions"] = extensions
     return body
 
 

@@ -1,0 +1,1 @@
+"""The HTTP edge: what every request and response goes through before and after GraphQL."""

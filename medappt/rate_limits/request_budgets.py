@@ -1,0 +1,62 @@
+"""What one API request spends: cost points per IP and per user, sign-ups and logins per IP.
+
+One Redis round trip. When Redis cannot answer, reads and ordinary mutations go
+through (fail open: an outage of the limiter must not become an outage of the
+API), while sign-ups and logins are refused as SERVICE_UNAVAILABLE (fail closed:
+they are what an attacker would pour through the gap).
+"""
+
+import asyncio
+import logging
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from domain.errors import RateLimited, ServiceUnavailable
+from medappt.rate_limits.budgets import RateLimits
+from medappt.rate_limits.token_buckets import Charge, spend
+
+logger = logging.getLogger("medappt.rate_limits")
+
+# Longer than a healthy round trip by far; short enough that a hung Redis
+# does not hold every request.
+REDIS_TIMEOUT_SECONDS = 0.5
+
+
+async def charge_request(
+    redis: "Redis",
+    limits: RateLimits,
+    *,
+    ip: str | None,
+    user_id: str | None,
+    cost: int,
+    registrations: int,
+    logins: int,
+) -> None:
+    """Spend from every budget the request touches, or refuse it with RATE_LIMITED."""
+    if not limits.enabled:
+        return
+    client = ip or "unknown"
+    # An operation costing more than a whole budget of points runs when the budget
+    # is full, and empties it. Sign-ups and logins are counted one by one.
+    charges = [
+        Charge(f"ratelimit:ip:{client}", min(cost, limits.ip.count), limits.ip),
+        Charge(f"ratelimit:register:{client}", registrations, limits.register),
+        Charge(f"ratelimit:login:{client}", logins, limits.login),
+    ]
+    if user_id is not None:
+        charges.append(
+            Charge(f"ratelimit:user:{user_id}", min(cost, limits.user.count), limits.user)
+        )
+    try:
+        async with asyncio.timeout(REDIS_TIMEOUT_SECONDS):
+            wait = await spend(redis, charges)
+    except (RedisError, TimeoutError) as error:
+        if registrations or logins:
+            raise ServiceUnavailable("Sign-up and sign-in are unavailable; try again.") from error
+        logger.warning("rate limits unavailable, request let through: %s", type(error).__name__)
+        return
+    if wait:
+        raise RateLimited(
+            f"Too many requests from this client; try again in {wait} s.", retry_after=wait
+        )

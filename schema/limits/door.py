@@ -1,0 +1,53 @@
+"""Before a validated operation runs: its cost against the limit, then the client's budgets."""
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from graphql import get_operation_ast
+from strawberry.extensions import SchemaExtension
+
+from domain.errors import QueryTooComplex
+from medappt.context import Context
+from medappt.rate_limits.request_budgets import charge_request
+from schema.limits.cost import operation_cost
+
+
+class Door(SchemaExtension):
+    """Refuses an operation over ``max_cost`` (QUERY_TOO_COMPLEX) or over the
+    client's budgets (RATE_LIMITED); tells every response its cost."""
+
+    def __init__(self, *, max_cost: int) -> None:
+        self.max_cost = max_cost
+        self.requested = 0  # a document that never validated asked for nothing
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        execution = self.execution_context
+        assert execution.graphql_document is not None
+        operation = get_operation_ast(execution.graphql_document, execution.operation_name)
+        assert operation is not None  # strawberry refused the request otherwise
+        cost = operation_cost(
+            execution.schema._schema,
+            execution.graphql_document,
+            operation,
+            execution.variables or {},
+        )
+        self.requested = cost.requested
+        if cost.requested > self.max_cost:
+            raise QueryTooComplex(
+                f"The operation costs {cost.requested}; at most {self.max_cost} is allowed."
+                " Ask for fewer items (`first`) or fewer fields."
+            )
+        context: Context = execution.context
+        await charge_request(
+            context.redis,
+            context.services.settings.rate_limits,
+            ip=context.ip,
+            user_id=str(context.caller.user_id) if context.caller else None,
+            cost=cost.requested,
+            registrations=cost.root_fields["registerPatient"],
+            logins=cost.root_fields["login"],
+        )
+        yield
+
+    def get_results(self) -> dict[str, Any]:
+        return {"cost": {"requested": self.requested, "limit": self.max_cost}}

@@ -1,0 +1,25 @@
+"""The longest each list field is taken to be when a query's cost is estimated.
+
+A connection's length is its `first`; these are the lists without one. The
+README lists the same numbers; a list field missing here costs
+``UNLISTED_LIST_SIZE``, and a test fails until it is added.
+"""
+
+# A doctor's day in 5-minute slots, the shortest `slotMinutes` allows.
+SLOTS_PER_DAY = 24 * 60 // 5
+
+LIST_SIZES: dict[tuple[str, str], int] = {
+    ("Query", "clinics"): 100,  # a clinic network's clinics
+    ("Doctor", "clinics"): 20,  # the clinics one doctor works at
+    ("Query", "availableSlots"): SLOTS_PER_DAY,
+    ("Doctor", "availableSlots"): SLOTS_PER_DAY,
+    ("Query", "doctorSchedule"): SLOTS_PER_DAY,  # a doctor's appointments on one day
+    # Notices of booking, moves and cancellation, and reminders, on two channels.
+    ("Appointment", "notifications"): 20,
+}
+
+UNLISTED_LIST_SIZE = 100
+
+
+def list_size(type_name: str, field_name: str) -> int:
+    return LIST_SIZES.get((type_name, field_name), UNLISTED_LIST_SIZE)
