@@ -18,9 +18,20 @@ def async_url(url: str) -> str:
     raise ValueError("not a PostgreSQL URL")
 
 
-def create_engine(url: str, *, read_only: bool = False, pool_size: int = 10) -> AsyncEngine:
+def create_engine(
+    url: str,
+    *,
+    read_only: bool = False,
+    pool_size: int = 10,
+    statement_timeout_ms: int | None = None,
+) -> AsyncEngine:
+    server_settings = {}
+    if statement_timeout_ms is not None:
+        # Set as each connection opens, so it holds for every statement on it.
+        server_settings["statement_timeout"] = str(statement_timeout_ms)
     engine = create_async_engine(
         async_url(url),
+        connect_args={"server_settings": server_settings},
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,

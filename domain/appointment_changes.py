@@ -1,14 +1,14 @@
 """Cancel, reschedule and close appointments: legal status changes only."""
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import AppointmentStatus, Role
-from db.models import Appointment
+from db.models import Appointment, Clinic
 from domain.booking import MAX_REASON_LENGTH, overlap_error, slot_at
 from domain.caller import Caller
 from domain.clock import clock
@@ -51,6 +51,22 @@ def _still_ahead(appointment: Appointment, action: str, now: datetime) -> None:
         raise Conflict(f"This appointment has already started and can no longer be {action}.")
 
 
+async def _outside_cutoff(
+    session: AsyncSession, caller: Caller, appointment: Appointment, action: str, now: datetime
+) -> None:
+    """Patients may not change an appointment within its clinic's cutoff; staff may."""
+    if caller.is_admin:
+        return
+    hours = await session.scalar(
+        select(Clinic.cancellation_cutoff_hours).where(Clinic.id == appointment.clinic_id)
+    )
+    if hours and appointment.starts_at - now < timedelta(hours=hours):
+        raise Conflict(
+            f"This appointment starts within {hours} hours and can no longer be {action} "
+            "online; please call the clinic."
+        )
+
+
 async def cancel(
     session: AsyncSession, caller: Caller, appointment_id: uuid.UUID, reason: str | None
 ) -> Appointment:
@@ -60,6 +76,7 @@ async def cancel(
     appointment = await _for_patient_change(session, caller, appointment_id)
     now = clock.now()
     _still_ahead(appointment, "cancelled", now)
+    await _outside_cutoff(session, caller, appointment, "cancelled", now)
     appointment.status = AppointmentStatus.CANCELLED
     appointment.cancelled_at = now
     appointment.cancellation_reason = reason
@@ -78,6 +95,7 @@ async def reschedule(
     appointment = await _for_patient_change(session, caller, appointment_id)
     now = clock.now()
     _still_ahead(appointment, "rescheduled", now)
+    await _outside_cutoff(session, caller, appointment, "rescheduled", now)
     previous_start = appointment.starts_at
     new_start, new_end = await slot_at(
         session, appointment.doctor_id, appointment.clinic_id, starts_at, now

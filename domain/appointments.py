@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.enums import AppointmentStatus
 from db.models import Appointment, Clinic
 from domain.caller import Caller
+from domain.errors import BadUserInput
 from domain.pagination import Cursor, Page, check_page_size
 
 
@@ -64,21 +65,31 @@ def appointment_cursor(appointment: Appointment) -> Cursor:
     return Cursor(appointment.starts_at, str(appointment.id))
 
 
-async def doctor_day(
-    session: AsyncSession, doctor_id: uuid.UUID, day: date
+MAX_SCHEDULE_DAYS = 31
+
+
+async def doctor_schedule(
+    session: AsyncSession, doctor_id: uuid.UUID, first_day: date, last_day: date
 ) -> Sequence[Appointment]:
-    """The doctor's appointments (not cancelled) on ``day`` in each clinic's local time."""
-    window_start = datetime.combine(day, datetime.min.time(), UTC) - timedelta(days=1)
+    """The doctor's appointments (not cancelled) from ``first_day`` to ``last_day``
+    (inclusive) in each clinic's local time, by start."""
+    if last_day < first_day:
+        raise BadUserInput("`to` must not be before `from`.")
+    if (last_day - first_day).days + 1 > MAX_SCHEDULE_DAYS:
+        raise BadUserInput(f"A schedule covers at most {MAX_SCHEDULE_DAYS} days.")
+    window_start = datetime.combine(first_day, datetime.min.time(), UTC) - timedelta(days=1)
+    window_end = datetime.combine(last_day, datetime.min.time(), UTC) + timedelta(days=2)
+    local_date = func.date(func.timezone(Clinic.timezone, Appointment.starts_at))
     query = (
         select(Appointment)
         .join(Clinic, Clinic.id == Appointment.clinic_id)
         .where(
             Appointment.doctor_id == doctor_id,
             Appointment.status != AppointmentStatus.CANCELLED,
-            # The index narrows to three UTC days; the clinic's zone picks the one.
+            # The index narrows to UTC days; the clinic's zone picks the local ones.
             Appointment.starts_at >= window_start,
-            Appointment.starts_at < window_start + timedelta(days=3),
-            func.date(func.timezone(Clinic.timezone, Appointment.starts_at)) == day,
+            Appointment.starts_at < window_end,
+            local_date.between(first_day, last_day),
         )
         .order_by(Appointment.starts_at, Appointment.id)
     )

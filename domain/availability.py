@@ -1,33 +1,63 @@
-"""Free slots of many doctors on one clinic-local date: one statement, then a linear merge."""
+"""What decides doctors' slots on clinic-local dates: one statement for any number of
+doctors and dates, then a linear merge per day."""
 
 import uuid
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
+    ColumnElement,
     DateTime,
     SmallInteger,
     String,
     Time,
     Uuid,
+    bindparam,
     cast,
+    column,
+    func,
     literal,
     null,
     select,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import AppointmentStatus
-from db.models import Appointment, Clinic, ScheduleException, ScheduleTemplate
+from db.models import Appointment, Clinic, Doctor, ScheduleException, ScheduleTemplate
 from domain.slot_grid import Block, Slot, day_slots, find_slot
 
 # Before any real "now": slots computed with it are unavailable only when busy, so
 # they can be cached and the "already started" rule applied at read time.
 _BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
+
+Interval = tuple[datetime, datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class DayKey:
+    """One doctor's slots on one clinic-local date, at one clinic or (None) at all of theirs."""
+
+    doctor_id: uuid.UUID
+    date: date
+    clinic_id: uuid.UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class StaleDays:
+    """The days of one doctor whose slots a change moved: every day, or those weekdays
+    and dates. Cached copies of them must not be served once it commits."""
+
+    doctor_id: uuid.UUID
+    every_day: bool = False
+    weekdays: frozenset[int] = frozenset()
+    dates: frozenset[date] = frozenset()
 
 
 @dataclass(slots=True)
@@ -36,8 +66,8 @@ class DoctorDay:
 
     zones: dict[uuid.UUID, ZoneInfo] = field(default_factory=dict)
     blocks: dict[uuid.UUID, list[Block]] = field(default_factory=lambda: defaultdict(list))
-    booked: list[tuple[datetime, datetime]] = field(default_factory=list)
-    away: list[tuple[datetime, datetime]] = field(default_factory=list)
+    booked: list[Interval] = field(default_factory=list)
+    away: list[Interval] = field(default_factory=list)
 
     def slots(self, local_date: date) -> list[Slot]:
         """Slots of every clinic, sorted by instant, available unless busy."""
@@ -71,23 +101,65 @@ def as_of(slots: Sequence[Slot], now: datetime) -> list[Slot]:
     ]
 
 
+def utc_window(local_date: date) -> Interval:
+    """Every instant that is ``local_date`` somewhere (UTC-12 to UTC+14), with a margin."""
+    start = datetime.combine(local_date, datetime.min.time(), UTC) - timedelta(days=1)
+    return start, start + timedelta(days=3)
+
+
+def _merged_windows(keys: Sequence[DayKey]) -> list[tuple[uuid.UUID, datetime, datetime]]:
+    """Each doctor's dates as few disjoint UTC ranges: consecutive dates make one."""
+    by_doctor: defaultdict[uuid.UUID, list[Interval]] = defaultdict(list)
+    for key in keys:
+        by_doctor[key.doctor_id].append(utc_window(key.date))
+    merged: list[tuple[uuid.UUID, datetime, datetime]] = []
+    for doctor_id, windows in by_doctor.items():
+        windows.sort()
+        start, end = windows[0]
+        for next_start, next_end in windows[1:]:
+            if next_start > end:
+                merged.append((doctor_id, start, end))
+                start = next_start
+            end = max(end, next_end)
+        merged.append((doctor_id, start, end))
+    return merged
+
+
+def _overlaps(period: ColumnElement[object], start: object, end: object) -> ColumnElement[bool]:
+    # The same expression as the GiST indexes on appointments and exceptions.
+    return period.op("&&")(func.tstzrange(start, end))
+
+
 async def load_doctor_days(
-    session: AsyncSession,
-    doctor_ids: Sequence[uuid.UUID],
-    local_date: date,
-    clinic_id: uuid.UUID | None = None,
-) -> dict[uuid.UUID, DoctorDay]:
-    """Templates of that weekday, scheduled appointments and exceptions of every doctor
-    in ``doctor_ids``, in ONE statement (a UNION ALL of the three)."""
-    # Wide enough for any zone's local day (UTC-12 to UTC+14).
-    window_start = datetime.combine(local_date, datetime.min.time(), UTC) - timedelta(days=1)
-    window_end = window_start + timedelta(days=3)
+    session: AsyncSession, keys: Sequence[DayKey]
+) -> dict[DayKey, DoctorDay]:
+    """What decides the slots of every key, in ONE statement (a UNION ALL) however many
+    doctors and dates: the templates of active doctors on those weekdays, and the
+    scheduled appointments and exceptions around those dates."""
+    if not keys:
+        return {}
+    doctor_ids = sorted({key.doctor_id for key in keys})
+    windows = _merged_windows(keys)
+    nearby = (
+        func.unnest(
+            bindparam("w_doctor", [w[0] for w in windows], type_=ARRAY(Uuid())),
+            bindparam("w_start", [w[1] for w in windows], type_=ARRAY(DateTime(timezone=True))),
+            bindparam("w_end", [w[2] for w in windows], type_=ARRAY(DateTime(timezone=True))),
+        )
+        .table_valued(
+            column("doctor_id", Uuid()),
+            column("starts", DateTime(timezone=True)),
+            column("ends", DateTime(timezone=True)),
+        )
+        .render_derived(name="nearby")
+    )
     templates = (
         select(
             literal("T").label("kind"),
             ScheduleTemplate.doctor_id,
             ScheduleTemplate.clinic_id,
             Clinic.timezone,
+            ScheduleTemplate.day_of_week,
             ScheduleTemplate.start_time,
             ScheduleTemplate.end_time,
             ScheduleTemplate.slot_minutes,
@@ -95,48 +167,103 @@ async def load_doctor_days(
             cast(null(), DateTime(timezone=True)).label("ends_at"),
         )
         .join(Clinic, Clinic.id == ScheduleTemplate.clinic_id)
+        .join(Doctor, Doctor.id == ScheduleTemplate.doctor_id)
         .where(
             ScheduleTemplate.doctor_id.in_(doctor_ids),
-            ScheduleTemplate.day_of_week == local_date.isoweekday(),
+            ScheduleTemplate.day_of_week.in_(sorted({key.date.isoweekday() for key in keys})),
+            Doctor.active,
         )
     )
-    if clinic_id is not None:
-        templates = templates.where(ScheduleTemplate.clinic_id == clinic_id)
     no_block = (
         cast(null(), Uuid),
         cast(null(), String),
+        cast(null(), SmallInteger),
         cast(null(), Time),
         cast(null(), Time),
         cast(null(), SmallInteger),
     )
-    appointments = select(
-        literal("A"), Appointment.doctor_id, *no_block, Appointment.starts_at, Appointment.ends_at
-    ).where(
-        Appointment.doctor_id.in_(doctor_ids),
-        Appointment.status == AppointmentStatus.SCHEDULED,
-        Appointment.starts_at < window_end,
-        Appointment.ends_at > window_start,
+    appointments = (
+        select(
+            literal("A"),
+            Appointment.doctor_id,
+            *no_block,
+            Appointment.starts_at,
+            Appointment.ends_at,
+        )
+        .join(nearby, nearby.c.doctor_id == Appointment.doctor_id)
+        .where(
+            Appointment.status == AppointmentStatus.SCHEDULED,
+            _overlaps(
+                func.tstzrange(Appointment.starts_at, Appointment.ends_at),
+                nearby.c.starts,
+                nearby.c.ends,
+            ),
+        )
     )
-    exceptions = select(
-        literal("E"),
-        ScheduleException.doctor_id,
-        *no_block,
-        ScheduleException.starts_at,
-        ScheduleException.ends_at,
-    ).where(
-        ScheduleException.doctor_id.in_(doctor_ids),
-        ScheduleException.starts_at < window_end,
-        ScheduleException.ends_at > window_start,
+    exceptions = (
+        select(
+            literal("E"),
+            ScheduleException.doctor_id,
+            *no_block,
+            ScheduleException.starts_at,
+            ScheduleException.ends_at,
+        )
+        .join(nearby, nearby.c.doctor_id == ScheduleException.doctor_id)
+        .where(
+            _overlaps(
+                func.tstzrange(ScheduleException.starts_at, ScheduleException.ends_at),
+                nearby.c.starts,
+                nearby.c.ends,
+            )
+        )
     )
-    days: dict[uuid.UUID, DoctorDay] = {doctor_id: DoctorDay() for doctor_id in doctor_ids}
-    rows = await session.execute(union_all(templates, appointments, exceptions))
-    for kind, doctor_id, clinic, zone, start, end, minutes, starts_at, ends_at in rows.all():
-        day = days[doctor_id]
+    rows: Sequence[Sequence[Any]] = (
+        await session.execute(union_all(templates, appointments, exceptions))
+    ).all()
+    return _assemble(keys, rows)
+
+
+@dataclass(slots=True)
+class _Doctor:
+    blocks: list[tuple[int, uuid.UUID, ZoneInfo, Block]] = field(default_factory=list)
+    booked: list[Interval] = field(default_factory=list)
+    away: list[Interval] = field(default_factory=list)
+
+
+def _assemble(keys: Sequence[DayKey], rows: Sequence[Sequence[Any]]) -> dict[DayKey, DoctorDay]:
+    doctors: defaultdict[uuid.UUID, _Doctor] = defaultdict(_Doctor)
+    zones: dict[str, ZoneInfo] = {}
+    for kind, doctor_id, clinic, zone, weekday, start, end, minutes, starts_at, ends_at in rows:
+        found = doctors[doctor_id]
         if kind == "T":
-            day.zones.setdefault(clinic, ZoneInfo(zone))
-            day.blocks[clinic].append(Block(clinic, start, end, minutes))
+            tz = zones.setdefault(zone, ZoneInfo(zone))
+            found.blocks.append((weekday, clinic, tz, Block(clinic, start, end, minutes)))
         elif kind == "A":
-            day.booked.append((starts_at, ends_at))
+            found.booked.append((starts_at, ends_at))
         else:
-            day.away.append((starts_at, ends_at))
+            found.away.append((starts_at, ends_at))
+    # A doctor's scheduled appointments never overlap (an exclusion constraint), so
+    # sorted by start they are sorted by end too: a key's share is one slice.
+    booked_ends: dict[uuid.UUID, list[datetime]] = {}
+    booked_starts: dict[uuid.UUID, list[datetime]] = {}
+    for doctor_id, found in doctors.items():
+        found.booked.sort()
+        booked_starts[doctor_id] = [start for start, _ in found.booked]
+        booked_ends[doctor_id] = [end for _, end in found.booked]
+    days: dict[DayKey, DoctorDay] = {}
+    for key in keys:
+        found = doctors[key.doctor_id]
+        day = DoctorDay()
+        weekday = key.date.isoweekday()
+        for block_weekday, clinic, tz, block in found.blocks:
+            if block_weekday == weekday and key.clinic_id in (None, clinic):
+                day.zones.setdefault(clinic, tz)
+                day.blocks[clinic].append(block)
+        start, end = utc_window(key.date)
+        if found.booked:
+            first = bisect_right(booked_ends[key.doctor_id], start)
+            last = bisect_left(booked_starts[key.doctor_id], end)
+            day.booked = found.booked[first:last]
+        day.away = [(s, e) for s, e in found.away if s < end and e > start]
+        days[key] = day
     return days

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import Role
 from db.models import Appointment, Clinic, DoctorClinic
-from domain.availability import load_doctor_days
+from domain.availability import DayKey, load_doctor_days
 from domain.caller import Caller
 from domain.clock import clock
 from domain.errors import BadUserInput, Conflict, Forbidden, SlotUnavailable
@@ -76,7 +76,8 @@ async def slot_at(
         raise BadUserInput("`startsAt` needs a UTC offset, e.g. 2026-03-02T09:00:00-05:00.")
     zone = await clinic_zone_of(session, doctor_id, clinic_id)
     local_date = starts_at.astimezone(zone).date()
-    day = (await load_doctor_days(session, [doctor_id], local_date, clinic_id))[doctor_id]
+    key = DayKey(doctor_id, local_date, clinic_id)
+    day = (await load_doctor_days(session, [key]))[key]
     slot = day.find(local_date, clinic_id, starts_at)
     if slot is None:
         raise SlotUnavailable("That time is not a slot of the doctor's schedule at this clinic.")

@@ -19,9 +19,9 @@ async def list_doctors(
     specialty: str | None = None,
     clinic_id: uuid.UUID | None = None,
 ) -> Page[Doctor]:
-    """Doctors newest first, optionally of one specialty or working at one clinic."""
+    """Active doctors newest first, optionally of one specialty or working at one clinic."""
     check_page_size(first)
-    query = select(Doctor).order_by(Doctor.created_at.desc(), Doctor.id.desc())
+    query = select(Doctor).where(Doctor.active).order_by(Doctor.created_at.desc(), Doctor.id.desc())
     if specialty is not None:
         query = query.where(Doctor.specialty == specialty)
     if clinic_id is not None:

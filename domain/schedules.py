@@ -1,13 +1,14 @@
 """Doctors' weekly templates and the exceptions when they are away."""
 
 import uuid
-from datetime import datetime, time
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, DateTime, cast, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import DoctorClinic, ScheduleException, ScheduleTemplate
+from db.models import Clinic, DoctorClinic, ScheduleException, ScheduleTemplate
 from domain.errors import BadUserInput
 from domain.savepoints import flush_guarded
 
@@ -83,3 +84,53 @@ async def add_exception(
             raise BadUserInput("No doctor has that id.") from None
         raise
     return exception
+
+
+async def templates_of(
+    session: AsyncSession, doctor_ids: Sequence[uuid.UUID]
+) -> Sequence[ScheduleTemplate]:
+    """The doctors' weekly blocks, Monday first, each day in order."""
+    return (
+        await session.scalars(
+            select(ScheduleTemplate)
+            .where(ScheduleTemplate.doctor_id.in_(doctor_ids))
+            .order_by(
+                ScheduleTemplate.day_of_week, ScheduleTemplate.start_time, ScheduleTemplate.id
+            )
+        )
+    ).all()
+
+
+async def exceptions_of(
+    session: AsyncSession,
+    doctor_ids: Sequence[uuid.UUID],
+    first_day: date | None,
+    last_day: date | None,
+) -> Sequence[ScheduleException]:
+    """The doctors' exceptions, earliest first; with dates, those that touch them (from
+    ``first_day`` to ``last_day`` inclusive) in the local time of a clinic of the doctor."""
+    query = (
+        select(ScheduleException)
+        .where(ScheduleException.doctor_id.in_(doctor_ids))
+        .order_by(ScheduleException.starts_at, ScheduleException.id)
+    )
+    if first_day is not None or last_day is not None:
+        touches = [DoctorClinic.doctor_id == ScheduleException.doctor_id]
+        if first_day is not None:
+            touches.append(ScheduleException.ends_at > _local_midnight(first_day))
+        if last_day is not None:
+            touches.append(
+                ScheduleException.starts_at < _local_midnight(last_day + timedelta(days=1))
+            )
+        query = query.where(
+            select(DoctorClinic.doctor_id)
+            .join(Clinic, Clinic.id == DoctorClinic.clinic_id)
+            .where(*touches)
+            .exists()
+        )
+    return (await session.scalars(query)).all()
+
+
+def _local_midnight(day: date) -> ColumnElement[datetime]:
+    """The instant ``day`` begins in the clinic's zone."""
+    return func.timezone(Clinic.timezone, cast(day, DateTime()))

@@ -7,8 +7,16 @@ from typing import Any, cast
 from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import Appointment, Clinic, Doctor, Notification
+from db.models import (
+    Appointment,
+    Clinic,
+    Doctor,
+    Notification,
+    ScheduleException,
+    ScheduleTemplate,
+)
 from domain.audit import AuditTrail
+from domain.availability import DayKey
 from domain.caller import Caller
 from domain.patients import PatientProfile
 from domain.records import RecordsPage
@@ -19,9 +27,10 @@ from loaders.doctors import load_doctors
 from loaders.notifications import load_notifications
 from loaders.patients import load_readable_patients
 from loaders.records import DocumentRef, RecordsKey, load_document_urls, load_records
+from loaders.schedules import ExceptionsKey, load_exceptions, load_templates
 from loaders.slots import load_slots
 from medappt.documents import DocumentLinks
-from medappt.slot_cache import DayKey, SlotCache
+from medappt.slot_cache import SlotCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +46,8 @@ class Loaders:
     records: DataLoader[RecordsKey, RecordsPage]
     document_url: DataLoader[DocumentRef, str]
     notifications: DataLoader[uuid.UUID, list[Notification]]
+    schedule_templates: DataLoader[uuid.UUID, list[ScheduleTemplate]]
+    schedule_exceptions: DataLoader[ExceptionsKey, list[ScheduleException]]
 
 
 def create_loaders(
@@ -66,4 +77,6 @@ def create_loaders(
         records=DataLoader(partial(load_records, sessions)),
         document_url=DataLoader(partial(load_document_urls, documents, caller, audit)),
         notifications=DataLoader(partial(load_notifications, sessions)),
+        schedule_templates=DataLoader(partial(load_templates, sessions)),
+        schedule_exceptions=DataLoader(partial(load_exceptions, sessions)),
     )

@@ -37,6 +37,10 @@ class ClinicDirectory:
                     self._loaded_at = time.monotonic()
         return {id_: self._clinics[id_] for id_ in wanted if id_ in self._clinics}
 
+    def expire(self) -> None:
+        """After a change to a clinic: the next read refreshes."""
+        self._loaded_at = float("-inf")
+
     def _needs_refresh(self, wanted: set[uuid.UUID]) -> bool:
         stale = time.monotonic() - self._loaded_at > REFRESH_SECONDS
         return stale or not wanted <= self._clinics.keys()

@@ -44,7 +44,10 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         engine = create_engine(database_url)
         stack.push_async_callback(engine.dispose)
         analytics_engine = create_engine(
-            settings.analytics_database_url or database_url, read_only=True, pool_size=5
+            settings.analytics_database_url or database_url,
+            read_only=True,
+            pool_size=5,
+            statement_timeout_ms=settings.analytics_statement_timeout_ms,
         )
         stack.push_async_callback(analytics_engine.dispose)
         redis = Redis.from_url(redis_url, decode_responses=False)

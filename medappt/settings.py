@@ -27,6 +27,8 @@ class Settings:
     env: Environment
     database_url: str | None
     analytics_database_url: str | None
+    # Reports run long on purpose, so their statements have a limit of their own.
+    analytics_statement_timeout_ms: int
     redis_url: str | None
     s3_endpoint_url: str | None
     s3_bucket: str
@@ -127,6 +129,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         env="prod" if env == "prod" else "dev",
         database_url=database_url,
         analytics_database_url=analytics_database_url,
+        analytics_statement_timeout_ms=_positive_int(
+            environ, "MEDAPPT_ANALYTICS_STATEMENT_TIMEOUT_MS", 60_000
+        ),
         redis_url=redis_url,
         s3_endpoint_url=get("S3_ENDPOINT_URL"),
         s3_bucket=get("S3_BUCKET") or ("" if env == "prod" else "medappt-dev"),

@@ -1,10 +1,14 @@
 """Computed slots in Redis, per doctor, clinic and date, for five minutes.
 
-Each doctor has a version number, bumped after every committed change that
-moves their slots. A cached day remembers the version it was computed under and
-counts only while that is still the doctor's version. A read that began before
-a booking committed may finish after it, but what it stores carries the old
-version and can never be served: a stale read cannot repopulate the cache.
+A cached day counts only while nothing that decides it has changed. Three stamps per
+day say when that last happened: the doctor's (every day of theirs, e.g. deactivation
+or a booking), the doctor's weekday (a template of that weekday) and the doctor's date
+(an exception on it). After a change commits, the stamps it affects are set to a fresh
+value, larger than any handed out before (a counter that never falls behind Redis's
+clock). A day is stored with the largest of its three stamps as read before computing
+it, and is served only while that is still the largest. A read that began before a
+change committed may finish after it, but what it stores carries an older stamp and can
+never be served: a stale read cannot repopulate the cache.
 """
 
 import json
@@ -15,84 +19,121 @@ from datetime import date, datetime
 
 from redis.asyncio import Redis
 
+from domain.availability import DayKey, StaleDays
 from domain.slot_grid import Slot
 
 TTL_SECONDS = 300
+# A stamp must outlive the days stored under it; one that expires early only costs misses.
+STAMP_TTL_SECONDS = 86_400
+_COUNTER = "slots:stamp"
+
+# KEYS[1] is the counter, the others the stamps to set; ARGV[1] their TTL. Atomic, so
+# no stamp is ever set to a value smaller than one already handed out.
+_STAMP_SCRIPT = """
+local now = redis.call('TIME')
+local last = tonumber(redis.call('GET', KEYS[1]) or '0')
+local stamp = string.format('%d', math.max(last + 1, now[1] * 1000000 + now[2]))
+redis.call('SET', KEYS[1], stamp)
+for i = 2, #KEYS do redis.call('SET', KEYS[i], stamp, 'EX', ARGV[1]) end
+return stamp
+"""
 
 
-@dataclass(frozen=True, slots=True)
-class DayKey:
-    doctor_id: uuid.UUID
-    date: date
-    clinic_id: uuid.UUID | None
+def _doctor_stamp(doctor_id: uuid.UUID) -> str:
+    return f"slots:stamp:{doctor_id}"
 
 
-@dataclass(frozen=True, slots=True)
-class CacheRead:
-    hits: dict[DayKey, list[Slot]]
-    # The version each missing day was read under; store it with what is computed.
-    versions: dict[DayKey, int]
+def _weekday_stamp(doctor_id: uuid.UUID, weekday: int) -> str:
+    return f"slots:stamp:{doctor_id}:wd{weekday}"
 
 
-def _version_key(doctor_id: uuid.UUID) -> str:
-    return f"slots:version:{doctor_id}"
+def _date_stamp(doctor_id: uuid.UUID, day: date) -> str:
+    return f"slots:stamp:{doctor_id}:{day.isoformat()}"
+
+
+def _stamps_of(key: DayKey) -> tuple[str, str, str]:
+    return (
+        _doctor_stamp(key.doctor_id),
+        _weekday_stamp(key.doctor_id, key.date.isoweekday()),
+        _date_stamp(key.doctor_id, key.date),
+    )
 
 
 def _day_key(key: DayKey) -> str:
     return f"slots:day:{key.doctor_id}:{key.clinic_id or 'all'}:{key.date.isoformat()}"
 
 
-def _encode(version: int, slots: Sequence[Slot]) -> bytes:
+def _encode(stamp: int, slots: Sequence[Slot]) -> bytes:
     rows = [
         [str(s.clinic_id), s.starts_at.isoformat(), s.ends_at.isoformat(), s.available]
         for s in slots
     ]
-    return json.dumps({"v": version, "slots": rows}, separators=(",", ":")).encode()
+    # The stamp first: a stale day is recognised without decoding its slots.
+    return b"%d\n" % stamp + json.dumps(rows, separators=(",", ":")).encode()
 
 
-def _decode(raw: bytes) -> tuple[int, list[Slot]]:
-    data = json.loads(raw)
-    slots = [
+def decode_slots(encoded: bytes) -> list[Slot]:
+    rows = json.loads(encoded.partition(b"\n")[2])
+    return [
         Slot(uuid.UUID(clinic), datetime.fromisoformat(start), datetime.fromisoformat(end), free)
-        for clinic, start, end, free in data["slots"]
+        for clinic, start, end, free in rows
     ]
-    return data["v"], slots
 
 
 @dataclass(frozen=True, slots=True)
+class CacheRead:
+    # Days still valid, encoded: a caller decodes only those it needs.
+    hits: dict[DayKey, bytes]
+    # The stamp each missing day was read under; store it with what is computed.
+    stamps: dict[DayKey, int]
+
+
 class SlotCache:
-    redis: "Redis"
+    def __init__(self, redis: "Redis") -> None:
+        self.redis = redis
+        self._stamp = redis.register_script(_STAMP_SCRIPT)
 
     async def read(self, keys: Sequence[DayKey]) -> CacheRead:
-        """Versions and cached days for all keys in one round trip."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for key in keys:
-                pipe.get(_version_key(key.doctor_id))
-                pipe.get(_day_key(key))
-            replies = await pipe.execute()
-        hits: dict[DayKey, list[Slot]] = {}
-        versions: dict[DayKey, int] = {}
-        for key, version_raw, day_raw in zip(keys, replies[::2], replies[1::2], strict=True):
-            version = int(version_raw or 0)
-            if day_raw is not None:
-                cached_version, slots = _decode(day_raw)
-                if cached_version == version:
-                    hits[key] = slots
-                    continue
-            versions[key] = version
-        return CacheRead(hits, versions)
+        """Stamps and cached days for all keys in one round trip (one MGET)."""
+        names: dict[str, int] = {}
+        for key in keys:
+            for name in (*_stamps_of(key), _day_key(key)):
+                names.setdefault(name, len(names))
+        values = await self.redis.mget(list(names)) if names else []
+        hits: dict[DayKey, bytes] = {}
+        stamps: dict[DayKey, int] = {}
+        for key in keys:
+            stamp = max(int(values[names[name]] or 0) for name in _stamps_of(key))
+            day = values[names[_day_key(key)]]
+            if day is not None and int(day.partition(b"\n")[0]) == stamp:
+                hits[key] = day
+            else:
+                stamps[key] = stamp
+        return CacheRead(hits, stamps)
 
     async def store(self, days: dict[DayKey, tuple[int, Sequence[Slot]]]) -> None:
         if not days:
             return
         async with self.redis.pipeline(transaction=False) as pipe:
-            for key, (version, slots) in days.items():
-                pipe.set(_day_key(key), _encode(version, slots), ex=TTL_SECONDS)
+            for key, (stamp, slots) in days.items():
+                pipe.set(_day_key(key), _encode(stamp, slots), ex=TTL_SECONDS)
             await pipe.execute()
 
     async def invalidate(self, doctor_ids: Iterable[uuid.UUID]) -> None:
-        """Call after the commit of any change to these doctors' slots."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for doctor_id in set(doctor_ids):
-                pipe.incr(_version_key(doctor_id))
-            await pipe.execute()
+        """Every cached day of these doctors. Call after the commit of the change."""
+        await self._restamp([_doctor_stamp(doctor_id) for doctor_id in set(doctor_ids)])
+
+    async def invalidate_days(self, stale: Iterable[StaleDays]) -> None:
+        """Exactly the cached days a change made stale. Call after its commit."""
+        names: list[str] = []
+        for days in stale:
+            if days.every_day:
+                names.append(_doctor_stamp(days.doctor_id))
+                continue
+            names += [_weekday_stamp(days.doctor_id, weekday) for weekday in days.weekdays]
+            names += [_date_stamp(days.doctor_id, day) for day in days.dates]
+        await self._restamp(sorted(set(names)))
+
+    async def _restamp(self, names: Sequence[str]) -> None:
+        if names:
+            await self._stamp(keys=[_COUNTER, *names], args=[STAMP_TTL_SECONDS])

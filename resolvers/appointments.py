@@ -3,12 +3,12 @@ from datetime import date
 
 import strawberry
 
-from db.enums import AppointmentStatus, AuditOutcome, Role
-from domain.appointments import appointment_cursor, doctor_day, patient_appointments
+from db.enums import AppointmentStatus, AuditOutcome
+from domain.appointments import appointment_cursor, patient_appointments
 from domain.audit import AuditEvent
-from domain.errors import Forbidden
 from domain.pagination import Cursor
 from medappt.context import Context
+from resolvers.schedule import audited_schedule
 from schema.ids import parse_id
 from schema.types.appointment import Appointment
 from schema.types.connection import Connection
@@ -53,22 +53,4 @@ async def resolve_patient_appointments(
 async def resolve_doctor_schedule(
     info: strawberry.Info[Context], doctor_id: strawberry.ID, date: date
 ) -> list[Appointment]:
-    context = info.context
-    caller = context.require_caller()
-    doctor = parse_id(doctor_id, "doctorId")
-    if not (caller.is_admin or (caller.role is Role.DOCTOR and caller.doctor_id == doctor)):
-        raise Forbidden("Only the doctor and administrators may see this schedule.")
-    async with context.sessions() as session:
-        day = await doctor_day(session, doctor, date)
-    for appointment in day:
-        # A schedule tells whom the doctor sees: each entry is a read of that patient.
-        context.audit.record(
-            AuditEvent(
-                action="appointment.read",
-                outcome=AuditOutcome.ALLOWED,
-                patient_id=appointment.patient_id,
-                resource_type="Appointment",
-                resource_id=str(appointment.id),
-            )
-        )
-    return [Appointment.from_model(appointment) for appointment in day]
+    return await audited_schedule(info, parse_id(doctor_id, "doctorId"), date, date)

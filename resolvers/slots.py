@@ -3,9 +3,9 @@ from datetime import date
 
 import strawberry
 
+from domain.availability import DayKey
 from domain.errors import NotFound
 from medappt.context import Context
-from medappt.slot_cache import DayKey
 from schema.ids import parse_id
 from schema.types.slot import Slot
 
@@ -15,7 +15,7 @@ async def doctor_slots(
 ) -> list[Slot]:
     slots = await info.context.loaders.slots.load(DayKey(doctor_id, day, clinic_id))
     clinics = await info.context.services.clinics.get_many({slot.clinic_id for slot in slots})
-    return [Slot.of(slot, clinics[slot.clinic_id]) for slot in slots]
+    return [Slot.of(slot, clinics[slot.clinic_id], doctor_id) for slot in slots]
 
 
 async def resolve_available_slots(

@@ -4,6 +4,10 @@ from resolvers.admin.add_schedule_exception import resolve_add_schedule_exceptio
 from resolvers.admin.add_schedule_template import resolve_add_schedule_template
 from resolvers.admin.create_clinic import resolve_create_clinic
 from resolvers.admin.create_doctor import resolve_create_doctor
+from resolvers.admin.remove_schedule_exception import resolve_remove_schedule_exception
+from resolvers.admin.remove_schedule_template import resolve_remove_schedule_template
+from resolvers.admin.update_clinic import resolve_update_clinic
+from resolvers.admin.update_doctor import resolve_update_doctor
 from resolvers.appointment_changes.book_appointment import resolve_book_appointment
 from resolvers.appointment_changes.cancel_appointment import resolve_cancel_appointment
 from resolvers.appointment_changes.reschedule_appointment import resolve_reschedule_appointment
@@ -42,6 +46,13 @@ class Mutation:
     add_schedule_exception: ScheduleException = strawberry.field(
         resolver=resolve_add_schedule_exception
     )
+    update_clinic: Clinic = strawberry.field(resolver=resolve_update_clinic)
+    update_doctor: Doctor = strawberry.field(resolver=resolve_update_doctor)
+    remove_schedule_template: bool = strawberry.field(
+        resolver=resolve_remove_schedule_template,
+        description="Booked appointments stay; the weekday offers no new slots from it.",
+    )
+    remove_schedule_exception: bool = strawberry.field(resolver=resolve_remove_schedule_exception)
 
     book_appointment: Appointment = strawberry.field(resolver=resolve_book_appointment)
     cancel_appointment: Appointment = strawberry.field(resolver=resolve_cancel_appointment)

@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, now_column, uuid_pk
@@ -22,6 +22,8 @@ class Doctor(Base):
     )
     name: Mapped[str] = mapped_column(String(200))
     specialty: Mapped[str] = mapped_column(String(100))
+    # An inactive doctor offers no slots and is not listed; their bookings stay.
+    active: Mapped[bool] = mapped_column(Boolean, server_default=true())
     created_at: Mapped[datetime] = now_column()
 
 

@@ -12,6 +12,13 @@ class Patient(Base):
     __table_args__ = (
         CheckConstraint("length(trim(name)) > 0", name="name_not_blank"),
         Index("ix_patients_created_at_id", "created_at", "id"),
+        # myPatients finds any part of a name, in any case (pg_trgm).
+        Index(
+            "ix_patients_name_trgm",
+            "name",
+            postgresql_using="gin",
+            postgresql_ops={"name": "gin_trgm_ops"},
+        ),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

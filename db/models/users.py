@@ -13,6 +13,13 @@ class User(Base):
     __table_args__ = (
         # Logins match e-mail case-insensitively, so uniqueness must too.
         Index("uq_users_email_lower", text("lower(email)"), unique=True),
+        # myPatients finds any part of an address, in any case (pg_trgm).
+        Index(
+            "ix_users_email_trgm",
+            "email",
+            postgresql_using="gin",
+            postgresql_ops={"email": "gin_trgm_ops"},
+        ),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

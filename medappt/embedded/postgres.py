@@ -36,11 +36,16 @@ _NOT_DURABLE = ("fsync=off", "synchronous_commit=off", "full_page_writes=off")
 
 
 class EmbeddedPostgres:
-    """A PostgreSQL server on a free 127.0.0.1 port, with its cluster in `data_dir/pgdata`."""
+    """A PostgreSQL server on a free 127.0.0.1 port, with its cluster in `data_dir/pgdata`.
 
-    def __init__(self, data_dir: Path, durable: bool) -> None:
+    With ``primary_port``, a new cluster is a streaming replica of the server on that
+    port (a base backup of it), read-only and following it as it changes.
+    """
+
+    def __init__(self, data_dir: Path, durable: bool, *, primary_port: int | None = None) -> None:
         self.data_dir = data_dir.resolve()
         self.durable = durable
+        self.primary_port = primary_port
         self._pgdata = self.data_dir / "pgdata"
         self._os_user = _OS_USER if os.geteuid() == 0 else None
         self._process: ManagedProcess | None = None
@@ -63,7 +68,10 @@ class EmbeddedPostgres:
             self._grant_os_user_access(self._os_user)
         self._stop_stale_server()
         if not (self._pgdata / "PG_VERSION").exists():
-            self._initdb()
+            if self.primary_port is None:
+                self._initdb()
+            else:
+                self._base_backup(self.primary_port)
         port = free_port()
         args = [
             str(_BIN / "postgres"),
@@ -133,6 +141,9 @@ class EmbeddedPostgres:
             str(_BIN / "initdb"),
             *("-D", str(self._pgdata)),
             *("--auth=trust", "-U", "postgres", "--encoding=UTF8", "--locale=C"),
+            # Sorted by code point as with C, but Unicode case mapping: ILIKE and lower()
+            # fold every letter (Ü to ü), as on a production database in a UTF-8 locale.
+            *("--locale-provider=builtin", "--builtin-locale=C.UTF-8"),
             # A throwaway cluster need not wait for its files to reach the disk.
             *([] if self.durable else ["--no-sync"]),
         ]
@@ -142,6 +153,17 @@ class EmbeddedPostgres:
             user=self._os_user,
             cwd=self.data_dir,
         )
+
+    def _base_backup(self, primary_port: int) -> None:
+        args = [
+            str(_BIN / "pg_basebackup"),
+            *("-h", "127.0.0.1", "-p", str(primary_port), "-U", "postgres"),
+            *("-D", str(self._pgdata)),
+            # Stream WAL alongside; -R writes standby.signal and how to reach the primary.
+            *("--wal-method=stream", "--write-recovery-conf", "--checkpoint=fast"),
+            *([] if self.durable else ["--no-sync"]),
+        ]
+        run(args, self.data_dir / "pg_basebackup.log", user=self._os_user, cwd=self.data_dir)
 
     def _socket_dir(self, port: int) -> Path:
         if len(os.fsencode(self._pgdata / f".s.PGSQL.{port}")) <= _MAX_SOCKET_PATH:

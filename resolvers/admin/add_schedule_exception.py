@@ -2,6 +2,7 @@ from datetime import datetime
 
 import strawberry
 
+from domain.administration import exception_stale_days
 from domain.caller import require_admin
 from domain.schedules import add_exception
 from medappt.context import Context
@@ -31,5 +32,6 @@ async def resolve_add_schedule_exception(
             ends_at=input.ends_at,
             reason=input.reason,
         )
-    await info.context.slot_cache.invalidate([doctor_id])
+        stale = await exception_stale_days(session, exception)
+    await info.context.slot_cache.invalidate_days([stale])
     return ScheduleException.from_model(exception)

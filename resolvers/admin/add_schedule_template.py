@@ -2,6 +2,7 @@ from datetime import time
 
 import strawberry
 
+from domain.availability import StaleDays
 from domain.caller import require_admin
 from domain.schedules import add_template
 from medappt.context import Context
@@ -34,5 +35,7 @@ async def resolve_add_schedule_template(
             end_time=input.end_time,
             slot_minutes=input.slot_minutes,
         )
-    await info.context.slot_cache.invalidate([doctor_id])
+    # That weekday's days only: the others keep their cached slots.
+    weekday = frozenset({template.day_of_week})
+    await info.context.slot_cache.invalidate_days([StaleDays(doctor_id, weekdays=weekday)])
     return ScheduleTemplate.from_model(template)

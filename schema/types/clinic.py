@@ -9,6 +9,9 @@ class Clinic:
     name: str
     address: str | None
     timezone: str = strawberry.field(description="IANA time zone, e.g. Europe/Berlin.")
+    cancellation_cutoff_hours: int = strawberry.field(
+        description="Patients cannot cancel or reschedule this close to the start."
+    )
 
     @classmethod
     def from_model(cls, clinic: models.Clinic) -> "Clinic":
@@ -17,4 +20,5 @@ class Clinic:
             name=clinic.name,
             address=clinic.address,
             timezone=clinic.timezone,
+            cancellation_cutoff_hours=clinic.cancellation_cutoff_hours,
         )
