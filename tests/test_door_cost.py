@@ -4,10 +4,13 @@ from typing import Any
 
 import httpx
 import pytest
+from graphql import GraphQLObjectType, get_nullable_type, is_list_type
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import User
+from schema import build_schema
+from schema.limits.list_sizes import LIST_SIZES
 from tests.support.statements import counting_statements
 
 LIMIT = 50_000
@@ -140,7 +143,7 @@ async def test_the_199_alias_document_is_refused_before_anything_runs(
     )
 
     assert literal["errors"][0]["message"] == (
-        "The document has more than 2000 tokens; at most 2000 are allowed."
+        "The document has more than 1500 tokens; at most 1500 are allowed."
     )
     assert compact["errors"][0]["message"] == (
         f"The operation costs {199 * DEFAULT_DOCTOR_PAGE}; at most {LIMIT} is allowed."
@@ -185,3 +188,18 @@ async def test_a_refused_mutation_changes_nothing(
     assert body["extensions"] == {"cost": {"requested": 144_404, "limit": LIMIT}}
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_every_list_field_has_a_documented_length() -> None:
+    schema = build_schema()._schema
+    lists = {
+        (type_name, field_name)
+        for type_name, named in schema.type_map.items()
+        if isinstance(named, GraphQLObjectType) and not type_name.startswith("__")
+        for field_name, field in named.fields.items()
+        if is_list_type(get_nullable_type(field.type))
+        # A connection's edges are as many as its `first`.
+        and not (type_name.endswith("Connection") and field_name == "edges")
+    }
+
+    assert lists == set(LIST_SIZES), "add the new list to schema/limits/list_sizes.py and README"

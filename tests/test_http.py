@@ -106,11 +106,11 @@ async def test_unexpected_errors_are_masked(
 
 
 async def test_a_repeated_document_is_validated_once(client: httpx.AsyncClient) -> None:
-    # The parse cache hands out the same document for the same text, and the
-    # rules are the same tuple every time, so the validation cache hits.
-    from schema.limits.validation import validate_document
+    # The validation cache is keyed on the document's text, and the rules are
+    # the same tuple every time, so it hits.
+    from schema.limits.validation import validate_query
 
-    cache = cast("_lru_cache_wrapper[Any]", validate_document)
+    cache = cast("_lru_cache_wrapper[Any]", validate_query)
     query = "query CacheProbe { clinics { id name } }"
     await graphql(client, query)
     before = cache.cache_info()
