@@ -5,6 +5,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
 from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -21,6 +22,14 @@ from tests.support.calendar import CALENDAR_INSTANTS
 from tests.support.providers import FakeSendGrid, FakeTwilio, sendgrid_server, twilio_server
 from tests.support.servers import TEST_DATABASE, Servers, recreate_database, running_servers
 from tests.support.worker import with_providers
+
+# `./scripts/test -m fuzz --hypothesis-profile=long`: many more generated operations
+# than the default profile's hundred a test (tests/test_fuzz.py).
+hypothesis_settings.register_profile("long", max_examples=2500)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "fuzz: generated operations sent to the API")
 
 
 @pytest.fixture(params=CALENDAR_INSTANTS)
