@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 import uvloop
-from graphql import get_operation_ast, specified_rules
+from graphql import GraphQLSyntaxError, get_operation_ast, specified_rules
 from redis.asyncio import Redis
 
 from bench.api_server import running_api
@@ -39,7 +39,7 @@ from medappt.rate_limits.request_budgets import charge_request
 from schema import build_schema
 from schema.limits.cost import operation_cost
 from schema.limits.parsing import parse_document
-from schema.limits.validation import validate_query
+from schema.limits.validation import validate_document, validate_query
 
 MAX_BYTES = 100 * 1024
 DAY = '"2030-01-07"'
@@ -132,6 +132,7 @@ class Outcome:
     median_ms: float
     worst_ms: float
     health_ms: float
+    door_ms: float  # parse, validation and cost in this process, the best of the repeats
 
 
 async def _attack(http: httpx.AsyncClient, candidate: Candidate, repeat: int) -> Outcome:
@@ -162,7 +163,28 @@ async def _attack(http: httpx.AsyncClient, candidate: Candidate, repeat: int) ->
         statistics.median(timings) * 1000,
         max(timings) * 1000,
         statistics.median(health) * 1000,
+        _door_ms(candidate, repeat),
     )
+
+
+def _door_ms(candidate: Candidate, repeat: int) -> float:
+    """The door alone, without HTTP or a busy machine's noise: the best of ``repeat``."""
+    schema, rules = build_schema()._schema, tuple(specified_rules)
+    best = float("inf")
+    for n in range(repeat):
+        query = f"# door {n}\n{candidate.query}"
+        started = time.perf_counter()
+        try:
+            document = parse_document(query)
+        except GraphQLSyntaxError:
+            best = min(best, time.perf_counter() - started)
+            continue
+        if not validate_document(schema, document, rules, False):
+            operation = get_operation_ast(document)
+            assert operation is not None
+            operation_cost(schema, document, operation, candidate.variables)
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
 
 
 def _microseconds(call: Callable[[], object], number: int = 2000) -> float:
@@ -219,12 +241,15 @@ async def _run(repeat: int, database_url: str, redis_url: str) -> None:
         async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
             await http.get("/health")
             outcomes = [await _attack(http, c, repeat) for c in candidates()]
-    print("| request | bytes | outcome | median ms | worst ms | /health meanwhile, ms |")
-    print("|---|---:|---|---:|---:|---:|")
+    print(
+        "| request | bytes | outcome | median ms | worst ms | /health meanwhile, ms"
+        " | door in process, best ms |"
+    )
+    print("|---|---:|---|---:|---:|---:|---:|")
     for o in outcomes:
         print(
             f"| {o.name} | {o.size:,} | {o.result} | {o.median_ms:.1f} | {o.worst_ms:.1f}"
-            f" | {o.health_ms:.1f} |"
+            f" | {o.health_ms:.1f} | {o.door_ms:.1f} |"
         )
     print()
     print("| check on the records query | µs |")
