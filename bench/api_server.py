@@ -1,7 +1,7 @@
 """One ``medappt serve`` process for a benchmark, signing tokens with a key the bench holds.
 
 The bench generates the Ed25519 key and hands its private JWK to the server, so it can mint
-access tokens itself (:class:`~medappt.auth.tokens.TokenService`) instead of logging in.
+access tokens itself (:class:`~services.auth.tokens.TokenService`) instead of logging in.
 """
 
 import json
@@ -21,8 +21,8 @@ from pathlib import Path
 import httpx
 from joserfc.jwk import KeySet
 
-from medappt.auth.keys import TokenKeys, generate_signing_key, public_part
-from medappt.auth.tokens import TokenService
+from services.auth.keys import TokenKeys, generate_signing_key, public_part
+from services.auth.tokens import TokenService
 
 _READY_TIMEOUT_S = 60.0
 _STOP_TIMEOUT_S = 15.0

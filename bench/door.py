@@ -33,13 +33,13 @@ from redis.asyncio import Redis
 from bench.api_server import running_api
 from bench.records import QUERY as RECORDS_QUERY
 from db.migrate import upgrade
-from medappt.embedded import EmbeddedStack
-from medappt.rate_limits.budgets import RateLimits
-from medappt.rate_limits.request_budgets import charge_request
+from devtools.embedded import EmbeddedStack
 from schema import build_schema
 from schema.limits.cost import operation_cost
 from schema.limits.parsing import parse_document
 from schema.limits.validation import validate_document, validate_query
+from services.rate_limits.budgets import RateLimits
+from services.rate_limits.request_budgets import charge_request
 
 MAX_BYTES = 100 * 1024
 DAY = '"2030-01-07"'

@@ -72,13 +72,13 @@ from db.enums import RecordStatus, RecordType, Role
 from db.ids import uuid7
 from db.migrate import upgrade_async
 from db.models import Doctor, MedicalRecord, Patient, User
+from devtools.embedded.process import free_port
+from devtools.embedded.s3 import EmbeddedS3
 from medappt.asgi import app_from_env
-from medappt.auth.keys import TokenKeys, generate_signing_key, public_part
-from medappt.auth.tokens import TokenService
-from medappt.embedded.process import free_port
-from medappt.embedded.s3 import EmbeddedS3
-from medappt.settings import load_settings
-from medappt.storage import ensure_bucket, s3_client
+from services.auth.keys import TokenKeys, generate_signing_key, public_part
+from services.auth.tokens import TokenService
+from services.settings import load_settings
+from services.storage import ensure_bucket, s3_client
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"

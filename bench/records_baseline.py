@@ -8,13 +8,13 @@ worker, uvloop and httptools (uvicorn's ``auto``), proxy headers, the access log
 ``POST /graphql`` ignores the query text: it reads ``variables.id``, answers with the JSON
 the product gives for ``bench.records.QUERY`` (same keys, same order, same values but for
 the time in each link's signature) from ONE SQL statement on an asyncpg pool, signs links
-with :class:`medappt.documents.DocumentLinks` on the product's S3 client (so links are
+with :class:`services.documents.DocumentLinks` on the product's S3 client (so links are
 reused the same way) and encodes with ``json.dumps`` as Strawberry's HTTP view does.
 
 ``BENCH_BASELINE_AUTH`` says how the Bearer token is checked:
 
 - ``full`` (default): ``TokenService.verify_access`` and the Redis revoked-token check,
-  as ``medappt.context.authenticate`` does; a patient may read only themself;
+  as ``schema.context.authenticate`` does; a patient may read only themself;
 - ``verify``: ``verify_access`` only;
 - ``none``: the token is not looked at.
 
@@ -42,11 +42,11 @@ from starlette.routing import Route
 
 from db.enums import AuditOutcome, Role
 from domain.errors import Unauthenticated
-from medappt.auth.revoked_tokens import is_revoked
-from medappt.auth.tokens import TokenService
-from medappt.documents import DocumentLinks
-from medappt.settings import Settings, load_settings
-from medappt.storage import s3_client
+from services.auth.revoked_tokens import is_revoked
+from services.auth.tokens import TokenService
+from services.documents import DocumentLinks
+from services.settings import Settings, load_settings
+from services.storage import s3_client
 
 if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client
@@ -117,7 +117,7 @@ def _encode(payload: dict[str, Any]) -> Response:
 
 
 async def _reader(services: Services, authorization: str | None) -> Reader:
-    """As ``medappt.context.authenticate``, to the depth ``BENCH_BASELINE_AUTH`` asks."""
+    """As ``schema.context.authenticate``, to the depth ``BENCH_BASELINE_AUTH`` asks."""
     if services.auth == "none":
         return ANONYMOUS_READER
     if authorization is None:

@@ -1,7 +1,7 @@
 """What a presigned document GET URL costs: botocore signing vs a reused link.
 
 Run with ``python -m bench.signing``. Signs with the product's S3 client settings
-(:func:`medappt.storage.s3_client`: SigV4, path-style) against an endpoint that is never
+(:func:`services.storage.s3_client`: SigV4, path-style) against an endpoint that is never
 contacted: signing is local. Each figure is the median, over several repeats, of the mean
 time per call in one repeat (timeit style, on uvloop); prints a Markdown table.
 
@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING
 
 import uvloop
 
-from medappt.documents import DocumentLinks, content_disposition
-from medappt.settings import load_settings
-from medappt.storage import s3_client
+from services.documents import DocumentLinks, content_disposition
+from services.settings import load_settings
+from services.storage import s3_client
 
 if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from joserfc.jwk import KeySet
 
 from db.enums import Role
-from medappt.auth.keys import TokenKeys, generate_signing_key, public_part
-from medappt.auth.tokens import AccessClaims, TokenService
+from services.auth.keys import TokenKeys, generate_signing_key, public_part
+from services.auth.tokens import AccessClaims, TokenService
 
 
 @dataclass(frozen=True, slots=True)

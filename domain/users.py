@@ -11,7 +11,7 @@ from db.models import Doctor, Patient, User
 from domain.clock import clock
 from domain.errors import BadUserInput
 from domain.validation import email_problem, phone_problem, text_problem
-from medappt.passwords import hash_password
+from services.passwords import hash_password
 
 MIN_PASSWORD_LENGTH: Final = 8
 MAX_PASSWORD_LENGTH: Final = 256

@@ -9,7 +9,7 @@ from db.enums import AuditOutcome
 from domain.audit import AuditEvent, AuditTrail
 from domain.caller import Caller
 from domain.records import RecordsPage, RecordsQuery, records_of_patients
-from medappt.documents import DocumentLinks
+from services.documents import DocumentLinks
 
 
 @dataclass(frozen=True, slots=True)

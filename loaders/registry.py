@@ -29,8 +29,8 @@ from loaders.patients import load_readable_patients
 from loaders.records import DocumentRef, RecordsKey, load_document_urls, load_records
 from loaders.schedules import ExceptionsKey, load_exceptions, load_templates
 from loaders.slots import load_slots
-from medappt.documents import DocumentLinks
-from medappt.slot_cache import SlotCache
+from services.documents import DocumentLinks
+from services.slot_cache import SlotCache
 
 
 @dataclass(frozen=True, slots=True)

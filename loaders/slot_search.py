@@ -12,7 +12,7 @@ from domain.clock import clock
 from domain.pagination import Cursor, Page
 from domain.slot_grid import Slot
 from domain.slot_search import EarliestSlots, FoundSlot, SlotSearch, days_by_date, searched_doctors
-from medappt.slot_cache import SlotCache, decode_slots
+from services.slot_cache import SlotCache, decode_slots
 
 
 @dataclass(frozen=True, slots=True)

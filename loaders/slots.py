@@ -5,7 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from domain.availability import DayKey, as_of, load_doctor_days
 from domain.clock import clock
 from domain.slot_grid import Slot
-from medappt.slot_cache import SlotCache, decode_slots
+from services.slot_cache import SlotCache, decode_slots
 
 
 async def cached_days(

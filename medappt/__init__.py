@@ -1,1 +1,1 @@
-"""The medappt service: ASGI app, settings and plumbing (auth, cache, storage, CLI)."""
+"""How the process runs: the ASGI app and its HTTP middleware, the CLI commands."""

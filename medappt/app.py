@@ -15,9 +15,9 @@ from medappt.http.body_limit import BodyLimit
 from medappt.http.cors import AllowListCors
 from medappt.http.graphql_app import GraphQLApp
 from medappt.http.response_headers import ResponseHeaders
-from medappt.services import Services, open_services
-from medappt.settings import Settings
 from schema import build_schema
+from services.container import Services, open_services
+from services.settings import Settings
 
 
 async def health(_: Request) -> Response:

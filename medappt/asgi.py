@@ -6,7 +6,7 @@ import os
 from starlette.applications import Starlette
 
 from medappt.app import create_app
-from medappt.settings import load_settings
+from services.settings import load_settings
 
 
 def app_from_env() -> Starlette:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from db.enums import Role
 from domain.errors import DomainError
-from medappt.settings import ConfigError, Settings, load_settings
+from services.settings import ConfigError, Settings, load_settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -65,13 +65,13 @@ def main(argv: Sequence[str] | None = None) -> None:
 def _run(args: argparse.Namespace, settings: Settings) -> None:
     match args.command:
         case "dev":
-            from medappt.dev import run_dev
+            from devtools.dev_stack import run_dev
 
             run_dev(settings, host=args.host, port=args.port, data_dir=args.data_dir)
         case "serve":
             import uvicorn
 
-            from medappt.logs import LOG_CONFIG, configure_logging
+            from services.logs import LOG_CONFIG, configure_logging
 
             settings.require_servers()
             configure_logging()
@@ -86,7 +86,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
                 proxy_headers=False,
             )
         case "worker":
-            from medappt.logs import configure_logging
+            from services.logs import configure_logging
             from workers.settings import build_worker
 
             configure_logging()
@@ -100,7 +100,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
 
             asyncio.run(create_user_command(settings, args))
         case "seed-scale":
-            from medappt.scale import ScaleSeedRefused, seed_scale
+            from devtools.scale import ScaleSeedRefused, seed_scale
 
             try:
                 summary = asyncio.run(

@@ -5,7 +5,7 @@ import argparse
 from db.engine import create_engine, session_factory
 from db.enums import Role
 from domain.users import create_user
-from medappt.settings import Settings
+from services.settings import Settings
 
 
 async def create_user_command(settings: Settings, args: argparse.Namespace) -> None:

@@ -8,7 +8,7 @@ from domain.access_log import access_log, access_log_cursor, check_may_read_acce
 from domain.audit import AuditEvent
 from domain.errors import Forbidden
 from domain.pagination import Cursor
-from medappt.context import Context
+from schema.context import Context
 from schema.types.access_log import AccessLogEntry
 from schema.types.connection import Connection
 

@@ -7,8 +7,8 @@ from db.enums import AppointmentStatus, AuditOutcome
 from domain.appointments import appointment_cursor, patient_appointments
 from domain.audit import AuditEvent
 from domain.pagination import Cursor
-from medappt.context import Context
 from resolvers.schedule import audited_schedule
+from schema.context import Context
 from schema.ids import parse_id
 from schema.types.appointment import Appointment
 from schema.types.connection import Connection

@@ -5,7 +5,7 @@ import strawberry
 
 from domain.caller import require_admin
 from domain.reports import clinic_report
-from medappt.context import Context
+from schema.context import Context
 from schema.ids import parse_id
 from schema.types.report import DoctorReportRow
 

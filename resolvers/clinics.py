@@ -1,7 +1,7 @@
 import strawberry
 
 from domain.clinics import list_clinics
-from medappt.context import Context
+from schema.context import Context
 from schema.types.clinic import Clinic
 
 

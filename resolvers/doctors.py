@@ -4,7 +4,7 @@ import strawberry
 
 from domain.doctors import doctor_cursor, list_doctors
 from domain.pagination import Cursor
-from medappt.context import Context
+from schema.context import Context
 from schema.ids import parse_id
 from schema.input_limits import CURSOR, SPECIALTY_FILTER, limited
 from schema.types.connection import Connection

@@ -7,7 +7,7 @@ from db.models import User
 from domain.audit import AuditEvent
 from domain.pagination import Cursor
 from domain.patient_search import my_patients, patient_cursor
-from medappt.context import Context
+from schema.context import Context
 from schema.input_limits import CURSOR, Text, limited
 from schema.types.connection import Connection
 from schema.types.patient import Patient

@@ -1,6 +1,6 @@
 import strawberry
 
-from medappt.context import Context
+from schema.context import Context
 from schema.ids import parse_id
 from schema.types.patient import Patient
 

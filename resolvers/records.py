@@ -7,7 +7,7 @@ from domain.audit import AuditEvent
 from domain.pagination import Cursor
 from domain.records import RecordsQuery, record_cursor
 from loaders.records import RecordsKey
-from medappt.context import Context
+from schema.context import Context
 from schema.types.connection import Connection
 from schema.types.record import MedicalRecord
 

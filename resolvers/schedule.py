@@ -8,7 +8,7 @@ from db.enums import AuditOutcome, Role
 from domain.appointments import doctor_schedule
 from domain.audit import AuditEvent
 from domain.errors import Forbidden
-from medappt.context import Context
+from schema.context import Context
 from schema.ids import parse_id
 from schema.types.appointment import Appointment
 

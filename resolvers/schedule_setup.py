@@ -9,7 +9,7 @@ import strawberry
 from db.enums import Role
 from domain.errors import Forbidden
 from loaders.schedules import ExceptionsKey
-from medappt.context import Context
+from schema.context import Context
 from schema.types.schedule import ScheduleException, ScheduleTemplate
 
 

@@ -6,7 +6,7 @@ import strawberry
 from domain.pagination import Cursor
 from domain.slot_search import FoundSlot, SlotSearch, found_slot_cursor
 from loaders.slot_search import search_slots
-from medappt.context import Context
+from schema.context import Context
 from schema.ids import parse_id
 from schema.input_limits import CURSOR, SPECIALTY_FILTER, limited
 from schema.types.connection import Connection

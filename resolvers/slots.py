@@ -5,7 +5,7 @@ import strawberry
 
 from domain.availability import DayKey
 from domain.errors import NotFound
-from medappt.context import Context
+from schema.context import Context
 from schema.ids import parse_id
 from schema.types.slot import Slot
 

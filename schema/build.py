@@ -8,7 +8,6 @@ from strawberry.extensions.base_extension import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from medappt.settings import DEFAULT_MAX_QUERY_COST
 from schema.errors import assign_code
 from schema.limits.door import Door
 from schema.limits.parsing import ParseWithTokenLimit
@@ -18,6 +17,7 @@ from schema.no_suggestions import ExecutorWithoutSuggestions
 from schema.query import Query
 from schema.request_hooks import CredentialsAndAudit
 from schema.scalars import SCALAR_OVERRIDES
+from services.settings import DEFAULT_MAX_QUERY_COST
 
 
 class MedapptSchema(Schema):

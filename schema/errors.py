@@ -6,8 +6,8 @@ from graphql import GraphQLError
 from strawberry.types import ExecutionContext
 
 from domain.errors import DomainError, ErrorCode, RateLimited
-from medappt.logs import describe_exception
 from schema.input_errors import name_the_argument
+from services.logs import describe_exception
 
 logger = logging.getLogger("medappt.graphql")
 

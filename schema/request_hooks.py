@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 
 from strawberry.extensions import SchemaExtension
 
-from medappt.context import Context
+from schema.context import Context
 
 
 class CredentialsAndAudit(SchemaExtension):

@@ -15,8 +15,8 @@ from db.base import Base
 from db.engine import create_engine, session_factory
 from db.migrate import upgrade_async
 from domain.clock import clock
-from medappt.settings import Settings, load_settings
-from medappt.storage import ensure_bucket, s3_client
+from services.settings import Settings, load_settings
+from services.storage import ensure_bucket, s3_client
 from tests.support.api import serving
 from tests.support.calendar import CALENDAR_INSTANTS
 from tests.support.providers import FakeSendGrid, FakeTwilio, sendgrid_server, twilio_server

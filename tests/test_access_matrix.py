@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enums import AppointmentStatus, Role
 from db.models import DoctorClinic
-from medappt.settings import Settings
+from services.settings import Settings
 from tests.support.api import error_codes, graphql
 from tests.support.factories import add_clinic, appointment
 from tests.support.people import Person, person

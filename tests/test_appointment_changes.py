@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enums import AppointmentStatus, Role
 from db.models import Appointment, Clinic, Doctor, Patient
-from medappt.settings import Settings
+from services.settings import Settings
 from tests.support.api import error_codes, graphql
 from tests.support.factories import appointment
 from tests.support.scheduling import (

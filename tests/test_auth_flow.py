@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enums import Role
 from db.models import Patient, RefreshToken, RefreshTokenFamily, User
-from medappt.settings import Settings
+from services.settings import Settings
 from tests.support.api import error_codes, graphql, without_cost
 from tests.support.people import PASSWORD, person
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enums import Role
 from db.models import Appointment, MedicalRecord
-from medappt.settings import Settings
+from services.settings import Settings
 from tests.support.api import graphql
 from tests.support.scheduling import local, make_monday_world, signed_in
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.base import Base
 from db.enums import Role
 from db.models import Clinic
-from medappt.settings import Settings
+from services.settings import Settings
 from tests.support.api import graphql
 from tests.support.scheduling import local, make_monday_world, signed_in
 

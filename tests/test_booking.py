@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enums import Role
 from db.models import Appointment, Clinic, Doctor, ScheduleException
-from medappt.settings import Settings
+from services.settings import Settings
 from tests.support.api import error_codes, graphql
 from tests.support.factories import add_clinic, add_doctor, add_patient, appointment
 from tests.support.scheduling import (

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.enums import AppointmentStatus, Role
 from db.models import Appointment, Clinic, Doctor, Patient
 from domain.clock import clock
-from medappt.settings import Settings
+from services.settings import Settings
 from tests.support.api import graphql
 from tests.support.factories import appointment
 from tests.support.scheduling import Signed, add_template, clinic_with_doctor, local, signed_in

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from medappt.settings import load_settings
+from services.settings import load_settings
 from tests.support.api import free_port
 from tests.support.providers import (
     SENDGRID_FROM,

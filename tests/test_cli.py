@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enums import Role
 from db.models import Doctor, Patient, User
-from medappt.passwords import verify_password
+from services.passwords import verify_password
 from tests.support.servers import Servers
 
 ROOT = Path(__file__).resolve().parent.parent

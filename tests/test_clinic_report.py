@@ -21,9 +21,9 @@ from db.engine import create_engine, session_factory
 from db.enums import AppointmentStatus, Role
 from db.migrate import upgrade_async
 from db.models import Clinic, Doctor, ScheduleException, ScheduleTemplate
-from medappt.embedded.postgres import EmbeddedPostgres
-from medappt.services import open_services
-from medappt.settings import Settings, load_settings
+from devtools.embedded.postgres import EmbeddedPostgres
+from services.container import open_services
+from services.settings import Settings, load_settings
 from tests.support.api import error_codes, graphql, serving
 from tests.support.factories import add_clinic, add_doctor, add_patient, appointment
 from tests.support.scheduling import clinic_with_doctor, signed_in

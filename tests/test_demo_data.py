@@ -13,11 +13,11 @@ from db.engine import create_engine, session_factory
 from db.enums import AppointmentStatus, Role
 from db.migrate import upgrade_async
 from db.models import Appointment, Clinic, MedicalRecord, User
-from medappt.demo import DEMO_PASSWORDS, DemoSummary, demo_logins, load_demo_data
-from medappt.demo.plan import build_plan
-from medappt.passwords import verify_password
-from medappt.settings import Settings
-from medappt.storage import s3_client
+from devtools.demo import DEMO_PASSWORDS, DemoSummary, demo_logins, load_demo_data
+from devtools.demo.plan import build_plan
+from services.passwords import verify_password
+from services.settings import Settings
+from services.storage import s3_client
 from tests.support.servers import Servers, drop_database, recreate_database, with_database
 
 if TYPE_CHECKING:
@@ -122,7 +122,7 @@ async def test_second_load_adds_nothing_and_hashes_no_password(
     def refuse(password: str) -> str:
         raise AssertionError("no user is missing, so no password needs hashing")
 
-    monkeypatch.setattr("medappt.demo.seed.hash_password", refuse)
+    monkeypatch.setattr("devtools.demo.seed.hash_password", refuse)
     assert await load_demo_data(demo_sessions, demo_s3, DEMO_BUCKET) == NOTHING
     assert await _table_counts(demo_sessions) == TABLE_COUNTS
 

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from medappt.settings import Settings
+from services.settings import Settings
 from tests.support.api import serving
 
 LIMIT = 2048

@@ -20,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enums import Role
 from db.models import User
-from medappt.rate_limits.budgets import Budget, RateLimits, parse_rate_limits
-from medappt.rate_limits.message_budgets import spend_message_budget
-from medappt.settings import ConfigError, Settings, load_settings
+from services.rate_limits.budgets import Budget, RateLimits, parse_rate_limits
+from services.rate_limits.message_budgets import spend_message_budget
+from services.settings import ConfigError, Settings, load_settings
 from tests.support.api import free_port, serving, without_cost
 from tests.support.people import person
 from workers.channels.base import Delivery, PermanentSendError, RetryableSendError

@@ -26,8 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from db.base import Base
 from db.engine import session_factory
 from db.enums import Role
-from medappt.rate_limits.budgets import RateLimits
-from medappt.settings import Settings
+from services.rate_limits.budgets import RateLimits
+from services.settings import Settings
 from tests.support.api import serving
 from tests.support.scheduling import book_via_api, local, make_monday_world, signed_in
 

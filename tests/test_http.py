@@ -9,8 +9,8 @@ from typing import Any, cast
 import httpx
 import pytest
 
-from medappt.auth.keys import generate_signing_key
-from medappt.settings import Settings
+from services.auth.keys import generate_signing_key
+from services.settings import Settings
 from tests.support.api import error_codes, graphql, serving
 
 

@@ -14,9 +14,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enums import Role
-from medappt.logs import LOG_CONFIG, LOG_FORMAT, PrivateFormatter, describe_exception
-from medappt.settings import Settings
 from schema import input_limits
+from services.logs import LOG_CONFIG, LOG_FORMAT, PrivateFormatter, describe_exception
+from services.settings import Settings
 from tests.support.scheduling import local, make_monday_world, signed_in
 from tests.support.worker import run_worker
 

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enums import AuditOutcome, Role
 from db.models import AuditEntry
-from medappt.settings import Settings
+from services.settings import Settings
 from tests.support.api import error_codes, graphql
 from tests.support.people import PASSWORD, person
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enums import AppointmentStatus, AuditOutcome, Role
 from db.models import AuditEntry, Clinic, Doctor, Patient
-from medappt.settings import Settings
+from services.settings import Settings
 from tests.support.api import error_codes, graphql
 from tests.support.factories import add_clinic, add_doctor, add_user, appointment
 from tests.support.scheduling import Signed, signed_in

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.engine import create_engine, session_factory
 from db.enums import NotificationChannel, NotificationKind, NotificationStatus
 from db.models import Notification
-from medappt.settings import Settings
+from services.settings import Settings
 from tests.support.notifications import messages_of_kind, notification_rows, patient_with_phone
 from tests.support.providers import FakeSendGrid, FakeTwilio
 from tests.support.scheduling import book_via_api, local, make_monday_world

@@ -18,7 +18,7 @@ from db.enums import (
 from db.models import Appointment, Notification, OutboxMessage, Patient, User
 from domain.booking import BookingRequest, book
 from domain.caller import Caller
-from medappt.settings import Settings
+from services.settings import Settings
 from tests.support.api import graphql
 from tests.support.notifications import (
     PHONE,

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enums import AppointmentStatus, RecordStatus, RecordType, Role
 from db.models import AuditEntry, Doctor, MedicalRecord, Patient
-from medappt.settings import Settings
-from medappt.storage import s3_client
+from services.settings import Settings
+from services.storage import s3_client
 from tests.support.api import error_codes, graphql
 from tests.support.factories import add_clinic, add_doctor, add_patient, appointment
 from tests.support.scheduling import Signed, signed_in

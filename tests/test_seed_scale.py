@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from db.engine import create_engine
 from db.enums import AppointmentStatus
 from db.migrate import upgrade_async
-from medappt.passwords import verify_password
-from medappt.scale import SCALE_PASSWORD, ScaleSeedRefused, ScaleSummary, seed_scale
-from medappt.scale.bookings import Planner
-from medappt.scale.world import build_world
+from devtools.scale import SCALE_PASSWORD, ScaleSeedRefused, ScaleSummary, seed_scale
+from devtools.scale.bookings import Planner
+from devtools.scale.world import build_world
+from services.passwords import verify_password
 from tests.support.servers import Servers, drop_database, recreate_database, with_database
 
 SCALE_DATABASE = "medappt_scale_test"

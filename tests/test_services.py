@@ -6,8 +6,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Clinic
-from medappt.services import open_services
-from medappt.settings import Settings
+from services.container import open_services
+from services.settings import Settings
 
 
 async def test_analytics_sessions_are_read_only_on_the_primary(

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enums import Role
-from medappt.settings import Settings
-from medappt.slot_cache import SlotCache
+from services.settings import Settings
+from services.slot_cache import SlotCache
 from tests.support.api import error_codes, graphql
 from tests.support.factories import add_clinic, add_doctor
 from tests.support.scheduling import (

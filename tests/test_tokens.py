@@ -20,20 +20,20 @@ from joserfc.jws import JWSRegistry
 
 from db.enums import Role
 from domain.errors import ErrorCode, Unauthenticated
-from medappt.auth.keys import (
+from services.auth.keys import (
     TokenKeys,
     generate_signing_key,
     load_token_keys,
     public_part,
 )
-from medappt.auth.tokens import (
+from services.auth.tokens import (
     ACCESS_TOKEN_LIFETIME,
     REFRESH_TOKEN_LIFETIME,
     AccessClaims,
     RefreshClaims,
     TokenService,
 )
-from medappt.settings import ConfigError, Settings, load_settings
+from services.settings import ConfigError, Settings, load_settings
 
 ISSUER = "medappt"
 AUDIENCE = "medappt-api"

@@ -12,7 +12,7 @@ from db.enums import AppointmentStatus, NotificationChannel, NotificationKind, N
 from db.models import Notification
 from domain.message_claims import lock_message, settle, skip, take_claim
 from domain.notifications import appointment_facts
-from medappt.settings import Settings
+from services.settings import Settings
 from workers.channels.base import Channel, PermanentSendError, RetryableSendError
 from workers.messages import render
 

@@ -10,7 +10,7 @@ from arq.worker import Function, Worker, create_worker
 
 from db.engine import create_engine, session_factory
 from db.enums import NotificationChannel
-from medappt.settings import Settings
+from services.settings import Settings
 from workers.channels.budgeted import BudgetedChannel
 from workers.channels.factory import channels_from_settings, http_client
 from workers.notifications import (

@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import User
-from medappt.passwords import hash_password, needs_rehash, verify_password
+from services.passwords import hash_password, needs_rehash, verify_password
 
 # Verified against when the e-mail is unknown, so both cases cost one argon2 run.
 _UNKNOWN_USER_HASH = hash_password("no user has this password")

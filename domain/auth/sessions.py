@@ -18,7 +18,7 @@ from db.ids import uuid7
 from db.models import Doctor, Patient, RefreshToken, RefreshTokenFamily, User
 from domain.caller import Caller
 from domain.errors import Unauthenticated
-from medappt.auth.tokens import ACCESS_TOKEN_LIFETIME, TokenService
+from services.auth.tokens import ACCESS_TOKEN_LIFETIME, TokenService
 
 INVALID_REFRESH = "Invalid or expired refresh token."
 

@@ -11,9 +11,9 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 
 from domain.errors import ErrorCode
-from medappt.context import Context, build_context
 from medappt.http.error_body import error_response
 from medappt.http.response_headers import request_id_of
+from schema.context import Context, build_context
 
 NOT_AN_OBJECT = "The request body must be a JSON object."
 NOT_JSON = "The request body is not valid JSON."

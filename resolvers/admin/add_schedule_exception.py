@@ -5,7 +5,7 @@ import strawberry
 from domain.administration import exception_stale_days
 from domain.caller import require_admin
 from domain.schedules import add_exception
-from medappt.context import Context
+from schema.context import Context
 from schema.ids import parse_id
 from schema.input_limits import REASON, limited
 from schema.types.schedule import ScheduleException

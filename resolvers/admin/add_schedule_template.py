@@ -5,7 +5,7 @@ import strawberry
 from domain.availability import StaleDays
 from domain.caller import require_admin
 from domain.schedules import add_template
-from medappt.context import Context
+from schema.context import Context
 from schema.ids import parse_id
 from schema.types.schedule import ScheduleTemplate
 

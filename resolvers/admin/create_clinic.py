@@ -2,7 +2,7 @@ import strawberry
 
 from domain.caller import require_admin
 from domain.clinics import create_clinic
-from medappt.context import Context
+from schema.context import Context
 from schema.input_limits import ADDRESS, CLINIC_NAME, TIME_ZONE, limited
 from schema.types.clinic import Clinic
 

@@ -2,7 +2,7 @@ import strawberry
 
 from domain.caller import require_admin
 from domain.doctors import create_doctor
-from medappt.context import Context
+from schema.context import Context
 from schema.ids import parse_id
 from schema.input_limits import NEW_EMAIL, NEW_PASSWORD, PERSON_NAME, SPECIALTY, limited
 from schema.types.doctor import Doctor

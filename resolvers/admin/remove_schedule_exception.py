@@ -2,7 +2,7 @@ import strawberry
 
 from domain.administration import remove_exception
 from domain.caller import require_admin
-from medappt.context import Context
+from schema.context import Context
 from schema.ids import parse_id
 
 

@@ -2,8 +2,8 @@ import strawberry
 
 from domain.administration import ClinicChanges, update_clinic
 from domain.caller import require_admin
-from medappt.context import Context
 from resolvers.admin.changes import given, given_or_cleared
+from schema.context import Context
 from schema.ids import parse_id
 from schema.input_limits import ADDRESS, CLINIC_NAME, TIME_ZONE, limited
 from schema.types.clinic import Clinic

@@ -2,8 +2,8 @@ import strawberry
 
 from domain.administration import DoctorChanges, Keep, update_doctor
 from domain.caller import require_admin
-from medappt.context import Context
 from resolvers.admin.changes import given
+from schema.context import Context
 from schema.ids import parse_id
 from schema.input_limits import PERSON_NAME, SPECIALTY, limited
 from schema.types.doctor import Doctor

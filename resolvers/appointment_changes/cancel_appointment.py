@@ -3,8 +3,8 @@ from typing import Annotated
 import strawberry
 
 from domain.appointment_changes import cancel
-from medappt.context import Context
 from resolvers.appointment_changes.audit import changed
+from schema.context import Context
 from schema.ids import parse_id
 from schema.input_limits import REASON, limited
 from schema.types.appointment import Appointment

@@ -3,8 +3,8 @@ from datetime import datetime
 import strawberry
 
 from domain.appointment_changes import reschedule
-from medappt.context import Context
 from resolvers.appointment_changes.audit import changed
+from schema.context import Context
 from schema.ids import parse_id
 from schema.types.appointment import Appointment
 

@@ -2,8 +2,8 @@ import strawberry
 
 from db.enums import AppointmentStatus
 from domain.appointment_changes import set_status
-from medappt.context import Context
 from resolvers.appointment_changes.audit import changed
+from schema.context import Context
 from schema.ids import parse_id
 from schema.types.appointment import Appointment
 

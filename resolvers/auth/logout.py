@@ -6,9 +6,9 @@ from db.enums import AuditOutcome
 from domain.audit import AuditEvent
 from domain.auth.sessions import revoke_family
 from domain.errors import Forbidden, Unauthenticated
-from medappt.auth.revoked_tokens import revoke
-from medappt.context import Context
+from schema.context import Context
 from schema.input_limits import TOKEN, limited
+from services.auth.revoked_tokens import revoke
 
 
 async def resolve_logout(

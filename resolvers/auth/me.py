@@ -2,7 +2,7 @@ import strawberry
 from sqlalchemy import select
 
 from db.models import User as UserRow
-from medappt.context import Context
+from schema.context import Context
 from schema.types.user import User
 
 

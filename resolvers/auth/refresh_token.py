@@ -6,8 +6,8 @@ from db.enums import AuditOutcome
 from domain.audit import AuditEvent
 from domain.auth.sessions import RefreshTokenReused, rotate
 from domain.errors import Unauthenticated
-from medappt.context import Context
 from resolvers.auth.payload import auth_payload
+from schema.context import Context
 from schema.input_limits import TOKEN, limited
 from schema.types.user import AuthPayload
 

@@ -6,8 +6,8 @@ from db.enums import AuditOutcome, Role
 from domain.audit import AuditEvent
 from domain.auth.sessions import sign_in
 from domain.users import create_user
-from medappt.context import Context
 from resolvers.auth.payload import auth_payload
+from schema.context import Context
 from schema.input_limits import NEW_EMAIL, NEW_PASSWORD, PERSON_NAME, PHONE, limited
 from schema.types.user import AuthPayload
 

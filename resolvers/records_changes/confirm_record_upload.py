@@ -7,7 +7,7 @@ from db.models import MedicalRecord as RecordRow
 from domain.audit import AuditEvent
 from domain.errors import BadUserInput, Forbidden
 from domain.records import mark_available
-from medappt.context import Context
+from schema.context import Context
 from schema.ids import parse_id
 from schema.types.record import MedicalRecord
 

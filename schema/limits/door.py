@@ -7,9 +7,9 @@ from graphql import get_operation_ast
 from strawberry.extensions import SchemaExtension
 
 from domain.errors import QueryTooComplex
-from medappt.context import Context
-from medappt.rate_limits.request_budgets import charge_request
+from schema.context import Context
 from schema.limits.cost import operation_cost
+from services.rate_limits.request_budgets import charge_request
 
 
 class Door(SchemaExtension):

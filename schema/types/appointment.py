@@ -5,7 +5,7 @@ import strawberry
 
 from db import models
 from domain.errors import Forbidden
-from medappt.context import Context
+from schema.context import Context
 from schema.types.clinic import Clinic
 from schema.types.doctor import Doctor
 from schema.types.enums import AppointmentStatus

@@ -5,10 +5,10 @@ from typing import Annotated
 import strawberry
 
 from db import models
-from medappt.context import Context
 from resolvers.schedule_setup import resolve_schedule_exceptions, resolve_schedule_templates
 from resolvers.slots import doctor_slots
 from schema.checked_arguments import check_arguments
+from schema.context import Context
 from schema.ids import parse_id
 from schema.types.clinic import Clinic
 from schema.types.schedule import ScheduleException, ScheduleTemplate

@@ -5,9 +5,9 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from domain.patients import PatientProfile
-from medappt.context import Context
 from resolvers.access_log import resolve_access_log
 from schema.checked_arguments import check_arguments
+from schema.context import Context
 from schema.input_limits import CURSOR, limited
 from schema.types.access_log import AccessLogEntry
 from schema.types.connection import Connection

@@ -5,7 +5,7 @@ from strawberry.scalars import JSON
 
 from db import models
 from loaders.records import DocumentRef
-from medappt.context import Context
+from schema.context import Context
 from schema.types.doctor import Doctor
 from schema.types.enums import RecordType
 

@@ -6,7 +6,7 @@ import strawberry
 
 from db import models
 from domain.slot_grid import Slot as SlotValue
-from medappt.context import Context
+from schema.context import Context
 from schema.types.clinic import Clinic
 
 if TYPE_CHECKING:

@@ -3,7 +3,7 @@ import uuid
 import strawberry
 
 from domain.caller import Caller
-from medappt.context import Context
+from schema.context import Context
 from schema.types.doctor import Doctor
 from schema.types.enums import Role
 from schema.types.patient import Patient

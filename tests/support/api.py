@@ -10,7 +10,7 @@ import httpx
 import uvicorn
 
 from medappt.app import create_app
-from medappt.settings import Settings
+from services.settings import Settings
 
 
 class _InLoopServer(uvicorn.Server):

@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.enums import NotificationKind, Role
 from db.models import Notification, Patient
 from domain.notifications import DueMessage
-from medappt.settings import Settings
+from services.settings import Settings
 from tests.support.scheduling import Signed, signed_in
 
 PHONE = "+14155550123"

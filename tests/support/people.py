@@ -8,8 +8,8 @@ from db.enums import Role
 from db.models import Doctor, Patient, User
 from domain.auth.sessions import sign_in
 from domain.users import create_user
-from medappt.auth.tokens import TokenService
-from medappt.settings import Settings
+from services.auth.tokens import TokenService
+from services.settings import Settings
 
 PASSWORD = "correct horse battery"
 

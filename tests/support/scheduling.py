@@ -12,7 +12,7 @@ from db.enums import Role
 from db.models import Clinic, Doctor, DoctorClinic, ScheduleTemplate, User
 from domain.auth.sessions import sign_in
 from domain.clock import clock
-from medappt.settings import Settings
+from services.settings import Settings
 from tests.support.api import graphql
 from tests.support.factories import add_clinic, add_doctor, add_patient, add_user
 from tests.support.people import token_service

@@ -11,7 +11,7 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from db.engine import async_url
-from medappt.embedded import EmbeddedStack
+from devtools.embedded import EmbeddedStack
 
 TEST_DATABASE = "medappt_test"
 # On a Redis that someone gave us, keep to a database index of our own.

@@ -9,7 +9,7 @@ from datetime import timedelta
 from arq.connections import ArqRedis, RedisSettings, create_pool
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from medappt.settings import Settings
+from services.settings import Settings
 from tests.support.providers import (
     SENDGRID_FROM,
     SENDGRID_KEY,

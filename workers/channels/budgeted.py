@@ -3,8 +3,8 @@
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from medappt.rate_limits.budgets import RateLimits
-from medappt.rate_limits.message_budgets import MessageKind, spend_message_budget
+from services.rate_limits.budgets import RateLimits
+from services.rate_limits.message_budgets import MessageKind, spend_message_budget
 from workers.channels.base import Channel, Delivery, PermanentSendError, RetryableSendError
 
 OVER_BUDGET = "message budget for this destination is spent"

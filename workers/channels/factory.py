@@ -2,7 +2,7 @@
 
 import httpx
 
-from medappt.settings import Settings
+from services.settings import Settings
 from workers.channels.base import Channel
 from workers.channels.log import LogChannel
 from workers.channels.sendgrid import SendGridEmail

@@ -23,8 +23,8 @@ from joserfc.jws import JWSRegistry
 
 from db.enums import Role
 from domain.errors import Unauthenticated
-from medappt.auth.keys import ALGORITHM, TokenKeys, load_token_keys
-from medappt.settings import Settings
+from services.auth.keys import ALGORITHM, TokenKeys, load_token_keys
+from services.settings import Settings
 
 ACCESS_TOKEN_LIFETIME: Final = timedelta(minutes=15)
 REFRESH_TOKEN_LIFETIME: Final = timedelta(days=7)

@@ -7,9 +7,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self
 
-from medappt.embedded.postgres import EmbeddedPostgres
-from medappt.embedded.redis import EmbeddedRedis
-from medappt.embedded.s3 import EmbeddedS3
+from devtools.embedded.postgres import EmbeddedPostgres
+from devtools.embedded.redis import EmbeddedRedis
+from devtools.embedded.s3 import EmbeddedS3
 
 _log = logging.getLogger(__name__)
 

@@ -13,10 +13,10 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from domain.errors import RateLimited, ServiceUnavailable
-from medappt.rate_limits.budgets import RateLimits
-from medappt.rate_limits.token_buckets import Charge, spend
+from services.rate_limits.budgets import RateLimits
+from services.rate_limits.token_buckets import Charge, spend
 
-logger = logging.getLogger("medappt.rate_limits")
+logger = logging.getLogger("services.rate_limits")
 
 # Longer than a healthy round trip by far; short enough that a hung Redis
 # does not hold every request.

@@ -10,9 +10,9 @@ from domain.audit import AuditTrail
 from domain.caller import Caller, require_signed_in
 from domain.errors import Unauthenticated
 from loaders import Loaders, create_loaders
-from medappt.auth.revoked_tokens import is_revoked
-from medappt.services import Services
-from medappt.slot_cache import SlotCache
+from services.auth.revoked_tokens import is_revoked
+from services.container import Services
+from services.slot_cache import SlotCache
 
 INVALID_ACCESS = "Invalid or expired access token."
 

@@ -9,8 +9,8 @@ from typing import Literal
 
 from redis.asyncio import Redis
 
-from medappt.rate_limits.budgets import RateLimits
-from medappt.rate_limits.token_buckets import Charge, spend
+from services.rate_limits.budgets import RateLimits
+from services.rate_limits.token_buckets import Charge, spend
 
 MessageKind = Literal["verify", "reset", "sms"]
 

@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Final
 
 from db.enums import AppointmentStatus, RecordStatus, RecordType
-from medappt.scale.world import WEEKDAYS, World, scale_uuid
+from devtools.scale.world import WEEKDAYS, World, scale_uuid
 
 PAST_DAYS: Final = 365
 FUTURE_DAYS: Final = 91

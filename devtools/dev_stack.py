@@ -11,16 +11,16 @@ from pathlib import Path
 import uvicorn
 
 from db.migrate import upgrade
+from devtools.demo import demo_logins, load_demo_data
+from devtools.embedded import EmbeddedStack
 from medappt.app import create_app
-from medappt.demo import demo_logins, load_demo_data
-from medappt.embedded import EmbeddedStack
-from medappt.logs import LOG_CONFIG, configure_logging
-from medappt.services import open_services
-from medappt.settings import Settings
-from medappt.storage import ensure_bucket
+from services.container import open_services
+from services.logs import LOG_CONFIG, configure_logging
+from services.settings import Settings
+from services.storage import ensure_bucket
 from workers.settings import build_worker
 
-logger = logging.getLogger("medappt.dev")
+logger = logging.getLogger("devtools.dev_stack")
 
 
 class _Server(uvicorn.Server):

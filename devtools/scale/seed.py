@@ -13,9 +13,8 @@ from sqlalchemy.engine import make_url
 from tqdm import tqdm
 
 from db.enums import Role
-from medappt.passwords import hash_password
-from medappt.scale.bookings import APPOINTMENT_COLUMNS, RECORD_COLUMNS, Planner, Row
-from medappt.scale.world import (
+from devtools.scale.bookings import APPOINTMENT_COLUMNS, RECORD_COLUMNS, Planner, Row
+from devtools.scale.world import (
     ADMIN_EMAIL,
     SCALE_PASSWORD,
     WEEKDAYS,
@@ -23,6 +22,7 @@ from medappt.scale.world import (
     build_world,
     scale_uuid,
 )
+from services.passwords import hash_password
 
 # Rows per COPY statement: large enough to amortise round trips, small enough that the
 # next chunk is generated while the server indexes this one.

@@ -21,7 +21,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import Key, KeyParameters, KeySet, OKPKey
 from joserfc.util import to_bytes, urlsafe_b64decode
 
-from medappt.settings import ConfigError, Settings
+from services.settings import ConfigError, Settings
 
 ALGORITHM = "Ed25519"
 """The JWS ``alg`` of every token: EdDSA over Ed25519, by its RFC 9864 name."""

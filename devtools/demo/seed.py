@@ -22,7 +22,7 @@ from db.models import (
     ScheduleTemplate,
     User,
 )
-from medappt.demo.data import (
+from devtools.demo.data import (
     ADMIN_EMAIL,
     ADMIN_USER_ID,
     CLINICS,
@@ -31,9 +31,9 @@ from medappt.demo.data import (
     PATIENTS,
     demo_id,
 )
-from medappt.demo.plan import DemoPlan, PlannedRecord, build_plan
-from medappt.passwords import hash_password
-from medappt.storage import ensure_bucket
+from devtools.demo.plan import DemoPlan, PlannedRecord, build_plan
+from services.passwords import hash_password
+from services.storage import ensure_bucket
 
 if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client

@@ -4,7 +4,7 @@ import socket
 from importlib.resources import files
 from pathlib import Path
 
-from medappt.embedded.process import ManagedProcess, free_port
+from devtools.embedded.process import ManagedProcess, free_port
 
 _START_TIMEOUT = 30.0
 

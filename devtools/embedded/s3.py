@@ -7,7 +7,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from medappt.embedded.process import ManagedProcess, free_port
+from devtools.embedded.process import ManagedProcess, free_port
 
 _START_TIMEOUT = 60.0
 # Bypass any HTTP(S)_PROXY from the environment: the server is on loopback.

@@ -9,12 +9,12 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.engine import create_engine, session_factory
-from medappt.auth.tokens import TokenService
-from medappt.clinic_directory import ClinicDirectory
-from medappt.documents import DocumentLinks
-from medappt.settings import Settings
-from medappt.slot_cache import SlotCache
-from medappt.storage import s3_client
+from services.auth.tokens import TokenService
+from services.clinic_directory import ClinicDirectory
+from services.documents import DocumentLinks
+from services.settings import Settings
+from services.slot_cache import SlotCache
+from services.storage import s3_client
 
 if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client

@@ -7,7 +7,7 @@ from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
 from botocore.exceptions import ClientError
 
-from medappt.settings import Settings
+from services.settings import Settings
 
 if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client

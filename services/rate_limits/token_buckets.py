@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
-from medappt.rate_limits.budgets import Budget
+from services.rate_limits.budgets import Budget
 
 # All or nothing: a request over any of its budgets spends from none, so a refused
 # request costs its client nothing. Redis's own clock keeps every API process

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psutil  # type: ignore[import-untyped]
 
-from medappt.embedded.process import ManagedProcess, free_port, run
+from devtools.embedded.process import ManagedProcess, free_port, run
 
 
 def _pginstall() -> Path:

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from db.enums import AppointmentStatus, RecordType
-from medappt.demo.data import DOCTORS, PATIENTS, DemoClinic, DemoDoctor, DemoPatient, demo_id
-from medappt.demo.documents import render_pdf, render_png
+from devtools.demo.data import DOCTORS, PATIENTS, DemoClinic, DemoDoctor, DemoPatient, demo_id
+from devtools.demo.documents import render_pdf, render_png
 
 _REASONS = (
     "Annual check-up",

@@ -1,5 +1,5 @@
 """Real PostgreSQL, Redis and S3 servers run as child processes, for dev and tests."""
 
-from medappt.embedded.stack import EmbeddedStack
+from devtools.embedded.stack import EmbeddedStack
 
 __all__ = ["EmbeddedStack"]

@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from medappt.rate_limits.budgets import RateLimits, parse_rate_limits
+from services.rate_limits.budgets import RateLimits, parse_rate_limits
 
 Environment = Literal["dev", "prod"]
 

@@ -1,0 +1,1 @@
+"""Services the domain stands on: settings, tokens, passwords, caches, rate limits, document storage, logs."""
