@@ -4,10 +4,10 @@ doctors and dates, then a linear merge per day."""
 import uuid
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.enums import AppointmentStatus
 from db.models import Appointment, Clinic, Doctor, ScheduleException, ScheduleTemplate
 from domain.slot_grid import Block, Slot, day_slots, find_slot
+from domain.timezones import stored_zone
 
 # Before any real "now": slots computed with it are unavailable only when busy, so
 # they can be cached and the "already started" rule applied at read time.
@@ -40,9 +41,9 @@ _BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
 Interval = tuple[datetime, datetime]
 
 
-@dataclass(frozen=True, slots=True)
-class DayKey:
-    """One doctor's slots on one clinic-local date, at one clinic or (None) at all of theirs."""
+class DayKey(NamedTuple):
+    """One doctor's slots on one clinic-local date, at one clinic or (None) at all of theirs.
+    A tuple: searches make and hash hundreds of them per request."""
 
     doctor_id: uuid.UUID
     date: date
@@ -130,14 +131,12 @@ def _overlaps(period: ColumnElement[object], start: object, end: object) -> Colu
     return period.op("&&")(func.tstzrange(start, end))
 
 
-async def load_doctor_days(
-    session: AsyncSession, keys: Sequence[DayKey]
-) -> dict[DayKey, DoctorDay]:
+async def load_doctor_days(session: AsyncSession, keys: Sequence[DayKey]) -> "DoctorDays":
     """What decides the slots of every key, in ONE statement (a UNION ALL) however many
     doctors and dates: the templates of active doctors on those weekdays, and the
     scheduled appointments and exceptions around those dates."""
     if not keys:
-        return {}
+        return DoctorDays([], [])
     doctor_ids = sorted({key.doctor_id for key in keys})
     windows = _merged_windows(keys)
     nearby = (
@@ -220,7 +219,7 @@ async def load_doctor_days(
     rows: Sequence[Sequence[Any]] = (
         await session.execute(union_all(templates, appointments, exceptions))
     ).all()
-    return _assemble(keys, rows)
+    return DoctorDays(keys, rows)
 
 
 @dataclass(slots=True)
@@ -228,42 +227,58 @@ class _Doctor:
     blocks: list[tuple[int, uuid.UUID, ZoneInfo, Block]] = field(default_factory=list)
     booked: list[Interval] = field(default_factory=list)
     away: list[Interval] = field(default_factory=list)
+    # Scheduled appointments never overlap (an exclusion constraint), so sorted by start
+    # they are sorted by end too: a day's share is one slice.
+    booked_starts: list[datetime] = field(default_factory=list)
+    booked_ends: list[datetime] = field(default_factory=list)
 
-
-def _assemble(keys: Sequence[DayKey], rows: Sequence[Sequence[Any]]) -> dict[DayKey, DoctorDay]:
-    doctors: defaultdict[uuid.UUID, _Doctor] = defaultdict(_Doctor)
-    zones: dict[str, ZoneInfo] = {}
-    for kind, doctor_id, clinic, zone, weekday, start, end, minutes, starts_at, ends_at in rows:
-        found = doctors[doctor_id]
-        if kind == "T":
-            tz = zones.setdefault(zone, ZoneInfo(zone))
-            found.blocks.append((weekday, clinic, tz, Block(clinic, start, end, minutes)))
-        elif kind == "A":
-            found.booked.append((starts_at, ends_at))
-        else:
-            found.away.append((starts_at, ends_at))
-    # A doctor's scheduled appointments never overlap (an exclusion constraint), so
-    # sorted by start they are sorted by end too: a key's share is one slice.
-    booked_ends: dict[uuid.UUID, list[datetime]] = {}
-    booked_starts: dict[uuid.UUID, list[datetime]] = {}
-    for doctor_id, found in doctors.items():
-        found.booked.sort()
-        booked_starts[doctor_id] = [start for start, _ in found.booked]
-        booked_ends[doctor_id] = [end for _, end in found.booked]
-    days: dict[DayKey, DoctorDay] = {}
-    for key in keys:
-        found = doctors[key.doctor_id]
+    def day(self, key: DayKey) -> DoctorDay:
         day = DoctorDay()
         weekday = key.date.isoweekday()
-        for block_weekday, clinic, tz, block in found.blocks:
+        for block_weekday, clinic, tz, block in self.blocks:
             if block_weekday == weekday and key.clinic_id in (None, clinic):
                 day.zones.setdefault(clinic, tz)
                 day.blocks[clinic].append(block)
         start, end = utc_window(key.date)
-        if found.booked:
-            first = bisect_right(booked_ends[key.doctor_id], start)
-            last = bisect_left(booked_starts[key.doctor_id], end)
-            day.booked = found.booked[first:last]
-        day.away = [(s, e) for s, e in found.away if s < end and e > start]
-        days[key] = day
-    return days
+        if self.booked:
+            first = bisect_right(self.booked_ends, start)
+            day.booked = self.booked[first : bisect_left(self.booked_starts, end)]
+        day.away = [(s, e) for s, e in self.away if s < end and e > start]
+        return day
+
+
+class DoctorDays(Mapping[DayKey, DoctorDay]):
+    """What the statement found, per key; each day is put together when first asked for,
+    as a search may need only a few of those it loaded."""
+
+    def __init__(self, keys: Sequence[DayKey], rows: Sequence[Sequence[Any]]) -> None:
+        self._keys = dict.fromkeys(keys)
+        self._days: dict[DayKey, DoctorDay] = {}
+        self._doctors: defaultdict[uuid.UUID, _Doctor] = defaultdict(_Doctor)
+        for kind, doctor_id, clinic, zone, weekday, start, end, minutes, starts_at, ends_at in rows:
+            found = self._doctors[doctor_id]
+            if kind == "T":
+                block = Block(clinic, start, end, minutes)
+                found.blocks.append((weekday, clinic, stored_zone(zone), block))
+            elif kind == "A":
+                found.booked.append((starts_at, ends_at))
+            else:
+                found.away.append((starts_at, ends_at))
+        for found in self._doctors.values():
+            found.booked.sort()
+            found.booked_starts = [start for start, _ in found.booked]
+            found.booked_ends = [end for _, end in found.booked]
+
+    def __getitem__(self, key: DayKey) -> DoctorDay:
+        day = self._days.get(key)
+        if day is None:
+            if key not in self._keys:
+                raise KeyError(key)
+            day = self._days[key] = self._doctors[key.doctor_id].day(key)
+        return day
+
+    def __iter__(self) -> Iterator[DayKey]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)

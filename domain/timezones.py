@@ -1,3 +1,4 @@
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from domain.errors import BadUserInput
@@ -9,4 +10,12 @@ def clinic_zone(name: str) -> ZoneInfo:
     ``localtime``) is refused."""
     if zone_problem(name) is not None:
         raise BadUserInput(f"{name!r} is not an IANA time zone such as 'Europe/Berlin'.")
+    return ZoneInfo(name)
+
+
+@cache
+def stored_zone(name: str) -> ZoneInfo:
+    """A zone named in the database (checked when it was written), held for the life of
+    the process: ZoneInfo's own cache lets go of zones nobody holds, and loading one
+    again reads its file."""
     return ZoneInfo(name)

@@ -4,23 +4,24 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.availability import DayKey, as_of, load_doctor_days
 from domain.clock import clock
+from domain.day_slots import DaySlots
 from domain.slot_grid import Slot
-from services.slot_cache import SlotCache, decode_slots
+from services.slot_cache import SlotCache
 
 
 async def cached_days(
     sessions: async_sessionmaker[AsyncSession], cache: SlotCache, keys: Sequence[DayKey]
-) -> dict[DayKey, list[Slot]]:
+) -> dict[DayKey, DaySlots]:
     """Slots (available unless busy; not yet as of now) for many keys: one Redis round
     trip, and for the days not cached one statement however many doctors and dates, plus
     one round trip to store what was computed."""
     read = await cache.read(keys)
-    days = {key: decode_slots(encoded) for key, encoded in read.hits.items()}
+    days = dict(read.hits)
     if read.stamps:
         async with sessions() as session:
             computed = await load_doctor_days(session, list(read.stamps))
-        fresh = {key: day.slots(key.date) for key, day in computed.items()}
-        await cache.store({key: (read.stamps[key], slots) for key, slots in fresh.items()})
+        fresh = {key: DaySlots.of(day.slots(key.date)) for key, day in computed.items()}
+        await cache.store({key: (read.stamps[key], day) for key, day in fresh.items()})
         days.update(fresh)
     return days
 
@@ -30,4 +31,4 @@ async def load_slots(
 ) -> list[list[Slot]]:
     days = await cached_days(sessions, cache, keys)
     now = clock.now()
-    return [as_of(days[key], now) for key in keys]
+    return [as_of(days[key].slots(), now) for key in keys]

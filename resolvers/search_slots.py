@@ -50,9 +50,11 @@ async def resolve_search_slots(
         first=20 if first is None else first,
         after=Cursor.decode(after) if after is not None else None,
     )
+    on_page = {found.doctor_id for found in page.page.items}
     for doctor in page.doctors:
-        # Slot.doctor then costs no statement: the search read them already.
-        context.loaders.doctor.prime(doctor.id, doctor)
+        if doctor.id in on_page:
+            # Slot.doctor then costs no statement: the search read them already.
+            context.loaders.doctor.prime(doctor.id, doctor.model())
     clinics = await context.services.clinics.get_many(
         found.slot.clinic_id for found in page.page.items
     )

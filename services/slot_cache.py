@@ -11,16 +11,15 @@ change committed may finish after it, but what it stores carries an older stamp 
 never be served: a stale read cannot repopulate the cache.
 """
 
-import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from redis.asyncio import Redis
 
 from domain.availability import DayKey, StaleDays
-from domain.slot_grid import Slot
+from domain.day_slots import DaySlots
 
 TTL_SECONDS = 300
 # A stamp must outlive the days stored under it; one that expires early only costs misses.
@@ -63,27 +62,14 @@ def _day_key(key: DayKey) -> str:
     return f"slots:day:{key.doctor_id}:{key.clinic_id or 'all'}:{key.date.isoformat()}"
 
 
-def _encode(stamp: int, slots: Sequence[Slot]) -> bytes:
-    rows = [
-        [str(s.clinic_id), s.starts_at.isoformat(), s.ends_at.isoformat(), s.available]
-        for s in slots
-    ]
+def _encode(stamp: int, day: DaySlots) -> bytes:
     # The stamp first: a stale day is recognised without decoding its slots.
-    return b"%d\n" % stamp + json.dumps(rows, separators=(",", ":")).encode()
-
-
-def decode_slots(encoded: bytes) -> list[Slot]:
-    rows = json.loads(encoded.partition(b"\n")[2])
-    return [
-        Slot(uuid.UUID(clinic), datetime.fromisoformat(start), datetime.fromisoformat(end), free)
-        for clinic, start, end, free in rows
-    ]
+    return b"%d\n" % stamp + day.encode()
 
 
 @dataclass(frozen=True, slots=True)
 class CacheRead:
-    # Days still valid, encoded: a caller decodes only those it needs.
-    hits: dict[DayKey, bytes]
+    hits: dict[DayKey, DaySlots]
     # The stamp each missing day was read under; store it with what is computed.
     stamps: dict[DayKey, int]
 
@@ -96,27 +82,30 @@ class SlotCache:
     async def read(self, keys: Sequence[DayKey]) -> CacheRead:
         """Stamps and cached days for all keys in one round trip (one MGET)."""
         names: dict[str, int] = {}
+        where: list[tuple[DayKey, list[int], int]] = []
         for key in keys:
-            for name in (*_stamps_of(key), _day_key(key)):
-                names.setdefault(name, len(names))
+            places = [names.setdefault(name, len(names)) for name in _stamps_of(key)]
+            where.append((key, places, names.setdefault(_day_key(key), len(names))))
         values = await self.redis.mget(list(names)) if names else []
-        hits: dict[DayKey, bytes] = {}
+        hits: dict[DayKey, DaySlots] = {}
         stamps: dict[DayKey, int] = {}
-        for key in keys:
-            stamp = max(int(values[names[name]] or 0) for name in _stamps_of(key))
-            day = values[names[_day_key(key)]]
-            if day is not None and int(day.partition(b"\n")[0]) == stamp:
-                hits[key] = day
-            else:
-                stamps[key] = stamp
+        for key, places, place in where:
+            stamp = max(int(values[at] or 0) for at in places)
+            day = values[place]
+            if day is not None:
+                cached_stamp, _, encoded = day.partition(b"\n")
+                if int(cached_stamp) == stamp:
+                    hits[key] = DaySlots.decode(encoded)
+                    continue
+            stamps[key] = stamp
         return CacheRead(hits, stamps)
 
-    async def store(self, days: dict[DayKey, tuple[int, Sequence[Slot]]]) -> None:
+    async def store(self, days: dict[DayKey, tuple[int, DaySlots]]) -> None:
         if not days:
             return
         async with self.redis.pipeline(transaction=False) as pipe:
-            for key, (stamp, slots) in days.items():
-                pipe.set(_day_key(key), _encode(stamp, slots), ex=TTL_SECONDS)
+            for key, (stamp, day) in days.items():
+                pipe.set(_day_key(key), _encode(stamp, day), ex=TTL_SECONDS)
             await pipe.execute()
 
     async def invalidate(self, doctor_ids: Iterable[uuid.UUID]) -> None:

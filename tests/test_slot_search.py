@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.enums import AppointmentStatus
 from db.models import Clinic, Doctor, ScheduleException
 from domain.clock import clock
+from loaders import slot_search
 from tests.support.api import error_codes, graphql
 from tests.support.calendar import CALENDAR_INSTANTS
 from tests.support.factories import add_clinic, add_doctor, add_patient, appointment
@@ -199,7 +200,10 @@ async def test_search_finds_what_available_slots_finds_for_every_doctor_and_day(
     sessions: async_sessionmaker[AsyncSession],
     redis: Redis,
     search_now: datetime,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # Two days read at a time: the search stops early often, and must stop right.
+    monkeypatch.setattr(slot_search, "BATCH", 2)
     world = await _world(sessions)
     start, end = search_now - timedelta(hours=26), search_now + timedelta(days=8, hours=3)
     dermatology = {"from": start.isoformat(), "to": end.isoformat(), "specialty": "Dermatology"}

@@ -1,0 +1,126 @@
+"""One doctor-day's slots in a compact form: instants as integers (microseconds since the
+Unix epoch) with their UTC offsets, and the first and last free start up front. Cheap to
+store, and a search can pass over a day without decoding it, or compare its slots
+without making a datetime for each; a Slot is made only when one is shown."""
+
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta, timezone
+
+from domain.slot_grid import Slot
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_OFFSETS: dict[int, timezone] = {}
+_CLINICS: dict[str, uuid.UUID] = {}  # a few dozen ids, each parsed once per process
+
+# A row: [clinic index, start µs, end µs, start's UTC offset s, end's UTC offset s, free 0/1]
+Row = list[int]
+
+
+def micros(moment: datetime) -> int:
+    """``moment`` (aware) as microseconds since the epoch, exactly."""
+    if moment.microsecond == 0:
+        # A whole second (every slot): timestamp() is then exact, and much faster.
+        return int(moment.timestamp()) * 1_000_000
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def instant(micros: int, offset_seconds: int) -> datetime:
+    """The instant ``micros`` shown at the UTC offset ``offset_seconds``."""
+    zone = _OFFSETS.get(offset_seconds)
+    if zone is None:
+        zone = _OFFSETS.setdefault(offset_seconds, timezone(timedelta(seconds=offset_seconds)))
+    seconds, fraction = divmod(micros, 1_000_000)
+    moment = datetime.fromtimestamp(seconds, zone)
+    return moment.replace(microsecond=fraction) if fraction else moment
+
+
+def _offset(moment: datetime) -> int:
+    offset = moment.utcoffset()
+    assert offset is not None  # slots are aware
+    return int(offset.total_seconds())
+
+
+def _clinic(text: str) -> uuid.UUID:
+    found = _CLINICS.get(text)
+    return found if found is not None else _CLINICS.setdefault(text, uuid.UUID(text))
+
+
+class DaySlots:
+    """The slots of a day, sorted by start. Made from slots, or from bytes (decoded only
+    when its rows are first needed)."""
+
+    __slots__ = ("_body", "_clinic_ids", "_rows", "first_free", "last_free")
+
+    def __init__(
+        self,
+        first_free: int | None,
+        last_free: int | None,
+        clinic_ids: Sequence[uuid.UUID] = (),
+        rows: Sequence[Row] = (),
+        body: bytes | None = None,
+    ) -> None:
+        # The first and last start of a free slot, None when none is free.
+        self.first_free = first_free
+        self.last_free = last_free
+        self._clinic_ids, self._rows, self._body = clinic_ids, rows, body
+
+    @classmethod
+    def of(cls, slots: Sequence[Slot]) -> "DaySlots":
+        clinics: dict[uuid.UUID, int] = {}
+        rows = [
+            [
+                clinics.setdefault(slot.clinic_id, len(clinics)),
+                micros(slot.starts_at),
+                micros(slot.ends_at),
+                _offset(slot.starts_at),
+                _offset(slot.ends_at),
+                int(slot.available),
+            ]
+            for slot in slots
+        ]
+        free = [row[1] for row in rows if row[5]]
+        return cls(min(free, default=None), max(free, default=None), list(clinics), rows)
+
+    @property
+    def clinic_ids(self) -> Sequence[uuid.UUID]:
+        self._decode()
+        return self._clinic_ids
+
+    @property
+    def rows(self) -> Sequence[Row]:
+        self._decode()
+        return self._rows
+
+    def slot(self, row: Row) -> Slot:
+        clinic, start, end, start_offset, end_offset, free = row
+        return Slot(
+            self.clinic_ids[clinic],
+            instant(start, start_offset),
+            instant(end, end_offset),
+            bool(free),
+        )
+
+    def slots(self) -> list[Slot]:
+        return [self.slot(row) for row in self.rows]
+
+    def encode(self) -> bytes:
+        """``first last`` (``-`` when none is free), a newline, then the rows as JSON."""
+        header = " ".join(
+            "-" if at is None else str(at) for at in (self.first_free, self.last_free)
+        )
+        body = json.dumps([[str(id_) for id_ in self.clinic_ids], self.rows], separators=(",", ":"))
+        return f"{header}\n{body}".encode()
+
+    @classmethod
+    def decode(cls, data: bytes) -> "DaySlots":
+        header, _, body = data.partition(b"\n")
+        first, last = (None if at == b"-" else int(at) for at in header.split(b" "))
+        return cls(first, last, body=body)
+
+    def _decode(self) -> None:
+        if self._body is not None:
+            clinics, rows = json.loads(self._body)
+            self._clinic_ids, self._rows, self._body = [_clinic(c) for c in clinics], rows, None
