@@ -41,10 +41,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from db.enums import AuditOutcome, Role
-from domain.errors import Unauthenticated
 from services.auth.revoked_tokens import is_revoked
 from services.auth.tokens import TokenService
 from services.documents import DocumentLinks
+from services.errors import Unauthenticated
 from services.settings import Settings, load_settings
 from services.storage import s3_client
 

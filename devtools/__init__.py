@@ -1,1 +1,2 @@
-"""Tooling for development, tests and benchmarks: embedded servers, demo data, seed-scale. Imported by nothing in the product but the CLI commands that run it."""
+"""Tooling for development, tests and benchmarks: embedded servers, demo data,
+seed-scale. Nothing in the product imports it but the CLI commands that run it."""

@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import AuditEntry, Doctor, Patient, User
 from domain.caller import Caller
-from domain.errors import Forbidden
 from domain.pagination import Cursor, Page, check_page_size
+from services.errors import Forbidden
 
 NOT_YOURS = "Only the patient and administrators may see who read this patient's data."
 

@@ -18,9 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Clinic, Doctor, DoctorClinic, ScheduleException, ScheduleTemplate
-from domain.availability import StaleDays
-from domain.errors import BadUserInput, Conflict, NotFound
 from domain.timezones import clinic_zone
+from services.errors import BadUserInput, Conflict, NotFound
+from services.slot_cache import StaleDays
 
 MAX_CUTOFF_HOURS = 720  # 30 days; the database refuses more too
 # An exception longer than this many dates drops every cached day of the doctor instead.

@@ -12,9 +12,9 @@ from db.models import Appointment, Clinic
 from domain.booking import MAX_REASON_LENGTH, overlap_error, slot_at
 from domain.caller import Caller
 from domain.clock import clock
-from domain.errors import BadUserInput, Conflict, Forbidden, NotFound
 from domain.outbox import Topic, announce
 from domain.savepoints import flush_guarded
+from services.errors import BadUserInput, Conflict, Forbidden, NotFound
 
 NOT_YOURS = "You may not change this appointment."
 NO_SUCH_APPOINTMENT = "No appointment has that id."

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.enums import AppointmentStatus
 from db.models import Appointment, Clinic
 from domain.caller import Caller
-from domain.errors import BadUserInput
 from domain.pagination import Cursor, Page, check_page_size
+from services.errors import BadUserInput
 
 
 def may_read_appointment(caller: Caller) -> ColumnElement[bool]:

@@ -40,6 +40,47 @@ class AuditTrail:
             event = replace(event, actor_user_id=self.caller.user_id, actor_role=self.caller.role)
         self.events.append(event)
 
+    def allowed(
+        self,
+        action: str,
+        *,
+        patient_id: uuid.UUID | None = None,
+        resource_type: str = "Patient",
+        resource_id: object = None,
+    ) -> None:
+        """A read or change that went ahead; the resource defaults to the patient."""
+        self._add(action, AuditOutcome.ALLOWED, patient_id, resource_type, resource_id)
+
+    def denied(
+        self,
+        action: str,
+        *,
+        patient_id: uuid.UUID | None = None,
+        resource_type: str = "Patient",
+        resource_id: object = None,
+    ) -> None:
+        """A read or change that was refused: recorded like those that went ahead."""
+        self._add(action, AuditOutcome.DENIED, patient_id, resource_type, resource_id)
+
+    def _add(
+        self,
+        action: str,
+        outcome: AuditOutcome,
+        patient_id: uuid.UUID | None,
+        resource_type: str,
+        resource_id: object,
+    ) -> None:
+        resource = resource_id if resource_id is not None else patient_id
+        self.record(
+            AuditEvent(
+                action=action,
+                outcome=outcome,
+                patient_id=patient_id,
+                resource_type=resource_type,
+                resource_id=None if resource is None else str(resource),
+            )
+        )
+
     def acting_as(self, caller: Caller) -> "AuditTrail":
         """The same trail, with events attributed to ``caller``."""
         return AuditTrail(caller=caller, ip=self.ip, request_id=self.request_id, events=self.events)

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -33,32 +33,13 @@ from db.enums import AppointmentStatus
 from db.models import Appointment, Clinic, Doctor, ScheduleException, ScheduleTemplate
 from domain.slot_grid import Block, Slot, day_slots, find_slot
 from domain.timezones import stored_zone
+from services.slot_cache import DayKey
 
 # Before any real "now": slots computed with it are unavailable only when busy, so
 # they can be cached and the "already started" rule applied at read time.
 _BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
 
 Interval = tuple[datetime, datetime]
-
-
-class DayKey(NamedTuple):
-    """One doctor's slots on one clinic-local date, at one clinic or (None) at all of theirs.
-    A tuple: searches make and hash hundreds of them per request."""
-
-    doctor_id: uuid.UUID
-    date: date
-    clinic_id: uuid.UUID | None
-
-
-@dataclass(frozen=True, slots=True)
-class StaleDays:
-    """The days of one doctor whose slots a change moved: every day, or those weekdays
-    and dates. Cached copies of them must not be served once it commits."""
-
-    doctor_id: uuid.UUID
-    every_day: bool = False
-    weekdays: frozenset[int] = frozenset()
-    dates: frozenset[date] = frozenset()
 
 
 @dataclass(slots=True)

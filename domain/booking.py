@@ -11,12 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import Role
 from db.models import Appointment, Clinic, DoctorClinic
-from domain.availability import DayKey, load_doctor_days
+from domain.availability import load_doctor_days
 from domain.caller import Caller
 from domain.clock import clock
-from domain.errors import BadUserInput, Conflict, Forbidden, SlotUnavailable
 from domain.outbox import Topic, announce
 from domain.savepoints import flush_guarded
+from services.errors import BadUserInput, Conflict, Forbidden, SlotUnavailable
+from services.slot_cache import DayKey
 
 MAX_REASON_LENGTH = 2000
 SLOT_TAKEN = "Sorry, that time was just taken. Please choose another slot."

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from db.enums import Role
-from domain.errors import Forbidden, Unauthenticated
+from services.errors import Forbidden, Unauthenticated
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,8 +5,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Clinic, DoctorClinic
-from domain.errors import BadUserInput
 from domain.timezones import clinic_zone
+from services.errors import BadUserInput
 
 
 async def list_clinics(session: AsyncSession) -> Sequence[Clinic]:

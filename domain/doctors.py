@@ -6,9 +6,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import Role
 from db.models import Clinic, Doctor, DoctorClinic
-from domain.errors import BadUserInput
 from domain.pagination import Cursor, Page, check_page_size
 from domain.users import create_user
+from services.errors import BadUserInput
 
 
 async def list_doctors(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from domain.errors import BadUserInput
+from services.errors import BadUserInput
 
 MAX_PAGE_SIZE = 100
 INVALID_CURSOR = "Invalid cursor in `after`."

@@ -7,9 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.enums import Role
 from db.models import Patient, User
 from domain.caller import Caller
-from domain.errors import Forbidden
 from domain.pagination import Cursor, Page, check_page_size
 from domain.patients import PatientProfile, may_read_patient
+from services.errors import Forbidden
 
 NO_PATIENTS = "Only doctors and administrators have patients to list."
 

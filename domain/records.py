@@ -14,8 +14,8 @@ from db.enums import RecordStatus, RecordType, Role
 from db.ids import uuid7
 from db.models import Doctor, MedicalRecord
 from domain.caller import Caller
-from domain.errors import BadUserInput
 from domain.pagination import Cursor, Page, check_page_size
+from services.errors import BadUserInput
 
 ALLOWED_CONTENT_TYPES = frozenset(
     {"application/pdf", "image/png", "image/jpeg", "application/dicom", "text/plain"}

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Date, DateTime, Uuid, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.errors import BadUserInput, NotFound
+from services.errors import BadUserInput, NotFound
 
 MAX_REPORT_DAYS = 366
 

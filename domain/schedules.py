@@ -9,8 +9,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Clinic, DoctorClinic, ScheduleException, ScheduleTemplate
-from domain.errors import BadUserInput
 from domain.savepoints import flush_guarded
+from services.errors import BadUserInput
 
 MIN_SLOT_MINUTES, MAX_SLOT_MINUTES = 5, 240
 

@@ -18,12 +18,12 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Clinic, Doctor, DoctorClinic
-from domain.availability import DayKey
 from domain.day_slots import DaySlots, Row, instant, micros
-from domain.errors import BadUserInput
 from domain.pagination import INVALID_CURSOR, Cursor, Page, check_page_size
 from domain.slot_grid import Slot
 from domain.timezones import stored_zone
+from services.errors import BadUserInput
+from services.slot_cache import DayKey
 
 MAX_SEARCH_DAYS = 31
 MAX_SEARCH_DOCTOR_IDS = 100

@@ -1,8 +1,8 @@
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from domain.errors import BadUserInput
 from domain.validation import zone_problem
+from services.errors import BadUserInput
 
 
 def clinic_zone(name: str) -> ZoneInfo:

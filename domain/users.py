@@ -9,8 +9,8 @@ from db.enums import Role
 from db.ids import uuid7
 from db.models import Doctor, Patient, User
 from domain.clock import clock
-from domain.errors import BadUserInput
 from domain.validation import email_problem, phone_problem, text_problem
+from services.errors import BadUserInput
 from services.passwords import hash_password
 
 MIN_PASSWORD_LENGTH: Final = 8

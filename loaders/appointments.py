@@ -8,7 +8,7 @@ from db.models import Appointment
 from domain.appointments import appointments_for
 from domain.audit import AuditEvent, AuditTrail
 from domain.caller import Caller
-from domain.errors import Forbidden, Unauthenticated
+from services.errors import Forbidden, Unauthenticated
 
 NOT_YOURS = "You may not see this appointment."
 

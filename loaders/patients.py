@@ -6,8 +6,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.enums import AuditOutcome
 from domain.audit import AuditEvent, AuditTrail
 from domain.caller import Caller
-from domain.errors import Forbidden, Unauthenticated
 from domain.patients import PatientProfile, patients_for
+from services.errors import Forbidden, Unauthenticated
 
 NOT_YOURS = "You may not see this patient."
 

@@ -16,7 +16,6 @@ from db.models import (
     ScheduleTemplate,
 )
 from domain.audit import AuditTrail
-from domain.availability import DayKey
 from domain.caller import Caller
 from domain.patients import PatientProfile
 from domain.records import RecordsPage
@@ -30,7 +29,7 @@ from loaders.records import DocumentRef, RecordsKey, load_document_urls, load_re
 from loaders.schedules import ExceptionsKey, load_exceptions, load_templates
 from loaders.slots import load_slots
 from services.documents import DocumentLinks
-from services.slot_cache import SlotCache
+from services.slot_cache import DayKey, SlotCache
 
 
 @dataclass(frozen=True, slots=True)

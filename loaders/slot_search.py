@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.availability import DayKey, DoctorDays, load_doctor_days
+from domain.availability import DoctorDays, load_doctor_days
 from domain.clock import clock
 from domain.day_slots import DaySlots
 from domain.pagination import Cursor, Page
@@ -18,7 +18,7 @@ from domain.slot_search import (
     days_in_order,
     searched_doctors,
 )
-from services.slot_cache import SlotCache
+from services.slot_cache import DayKey, SlotCache
 
 # Days read from Redis at a time: about one date of a specialty's doctors.
 BATCH = 64
@@ -42,7 +42,7 @@ async def search_slots(
     async with sessions() as session:
         doctors = await searched_doctors(session, search)
     days = days_in_order(doctors, earliest.scan_from, search.end, search.clinic_id)
-    computed: dict[DayKey, tuple[int, DaySlots]] = {}
+    computed: dict[DayKey, tuple[int, bytes]] = {}
     await _gather(sessions, cache, earliest, days, computed)
     await cache.store(computed)
     return SlotSearchPage(earliest.page(), doctors)
@@ -53,7 +53,7 @@ async def _gather(
     cache: SlotCache,
     earliest: EarliestSlots,
     days: Sequence[tuple[int, DayKey]],
-    computed: dict[DayKey, tuple[int, DaySlots]],
+    computed: dict[DayKey, tuple[int, bytes]],
 ) -> None:
     """Offers the days to ``earliest`` in order until no later one can change the page;
     the days it had to compute go into ``computed``."""
@@ -64,12 +64,13 @@ async def _gather(
         for begins, key in batch:
             if earliest.complete_before(begins):
                 return
-            day = read.hits.get(key)
+            encoded = read.hits.get(key)
+            day = DaySlots.decode(encoded) if encoded is not None else None
             if day is None:
                 if fetched is None:
                     # Every day from here on, in one statement: later misses need none.
                     async with sessions() as session:
                         fetched = await load_doctor_days(session, [k for _, k in days[index:]])
                 day = DaySlots.of(fetched[key].slots(key.date))
-                computed[key] = (read.stamps[key], day)
+                computed[key] = (read.stamps[key], day.encode())
             earliest.add(key.doctor_id, day)

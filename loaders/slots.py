@@ -2,11 +2,11 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.availability import DayKey, as_of, load_doctor_days
+from domain.availability import as_of, load_doctor_days
 from domain.clock import clock
 from domain.day_slots import DaySlots
 from domain.slot_grid import Slot
-from services.slot_cache import SlotCache
+from services.slot_cache import DayKey, SlotCache
 
 
 async def cached_days(
@@ -16,12 +16,12 @@ async def cached_days(
     trip, and for the days not cached one statement however many doctors and dates, plus
     one round trip to store what was computed."""
     read = await cache.read(keys)
-    days = dict(read.hits)
+    days = {key: DaySlots.decode(encoded) for key, encoded in read.hits.items()}
     if read.stamps:
         async with sessions() as session:
             computed = await load_doctor_days(session, list(read.stamps))
         fresh = {key: DaySlots.of(day.slots(key.date)) for key, day in computed.items()}
-        await cache.store({key: (read.stamps[key], day) for key, day in fresh.items()})
+        await cache.store({key: (read.stamps[key], day.encode()) for key, day in fresh.items()})
         days.update(fresh)
     return days
 

@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from db.enums import Role
-from domain.errors import DomainError
+from services.errors import DomainError
 from services.settings import ConfigError, Settings, load_settings
 
 

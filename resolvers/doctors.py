@@ -3,10 +3,10 @@ from typing import Annotated
 import strawberry
 
 from domain.doctors import doctor_cursor, list_doctors
-from domain.pagination import Cursor
 from schema.context import Context
 from schema.ids import parse_id
 from schema.input_limits import CURSOR, SPECIALTY_FILTER, limited
+from schema.pages import cursor, page_size
 from schema.types.connection import Connection
 from schema.types.doctor import Doctor
 
@@ -23,8 +23,8 @@ async def resolve_doctors(
     async with info.context.sessions() as session:
         page = await list_doctors(
             session,
-            first=20 if first is None else first,
-            after=Cursor.decode(after) if after is not None else None,
+            first=page_size(first),
+            after=cursor(after),
             specialty=specialty,
             clinic_id=parse_id(clinic_id, "clinicId") if clinic_id is not None else None,
         )

@@ -5,10 +5,10 @@ import strawberry
 from db.enums import AuditOutcome
 from db.models import User
 from domain.audit import AuditEvent
-from domain.pagination import Cursor
 from domain.patient_search import my_patients, patient_cursor
 from schema.context import Context
 from schema.input_limits import CURSOR, Text, limited
+from schema.pages import cursor, page_size
 from schema.types.connection import Connection
 from schema.types.patient import Patient
 
@@ -29,8 +29,8 @@ async def resolve_my_patients(
             session,
             caller,
             search=search,
-            first=20 if first is None else first,
-            after=Cursor.decode(after) if after is not None else None,
+            first=page_size(first),
+            after=cursor(after),
         )
     for profile in page.items:
         # Listed is read: every patient shown is audited like any other read.

@@ -7,10 +7,10 @@ import strawberry
 from db.enums import AuditOutcome, Role
 from domain.appointments import doctor_schedule
 from domain.audit import AuditEvent
-from domain.errors import Forbidden
 from schema.context import Context
 from schema.ids import parse_id
-from schema.types.appointment import Appointment
+from schema.types.patient import Appointment
+from services.errors import Forbidden
 
 
 async def audited_schedule(

@@ -3,14 +3,14 @@ from typing import Annotated
 
 import strawberry
 
-from domain.pagination import Cursor
 from domain.slot_search import FoundSlot, SlotSearch, found_slot_cursor
 from loaders.slot_search import search_slots
 from schema.context import Context
 from schema.ids import parse_id
 from schema.input_limits import CURSOR, SPECIALTY_FILTER, limited
+from schema.pages import cursor, page_size
 from schema.types.connection import Connection
-from schema.types.slot import Slot
+from schema.types.doctor import Slot
 
 
 @strawberry.input(
@@ -47,8 +47,8 @@ async def resolve_search_slots(
                 else None
             ),
         ),
-        first=20 if first is None else first,
-        after=Cursor.decode(after) if after is not None else None,
+        first=page_size(first),
+        after=cursor(after),
     )
     on_page = {found.doctor_id for found in page.page.items}
     for doctor in page.doctors:

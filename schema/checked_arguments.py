@@ -23,8 +23,8 @@ from strawberry.types.base import (
 from strawberry.types.field import StrawberryField
 from strawberry.utils.str_converters import to_camel_case
 
-from domain.errors import BadUserInput
 from schema.input_limits import LIMIT, UNDECLARED, Limit
+from services.errors import BadUserInput
 
 # Raises BadUserInput if the value (found at the path) is not acceptable.
 Check = Callable[[Any, str], None]

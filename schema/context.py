@@ -8,10 +8,10 @@ from starlette.requests import Request
 
 from domain.audit import AuditTrail
 from domain.caller import Caller, require_signed_in
-from domain.errors import Unauthenticated
 from loaders import Loaders, create_loaders
 from services.auth.revoked_tokens import is_revoked
 from services.container import Services
+from services.errors import Unauthenticated
 from services.slot_cache import SlotCache
 
 INVALID_ACCESS = "Invalid or expired access token."

@@ -5,8 +5,8 @@ import logging
 from graphql import GraphQLError
 from strawberry.types import ExecutionContext
 
-from domain.errors import DomainError, ErrorCode, RateLimited
 from schema.input_errors import name_the_argument
+from services.errors import DomainError, ErrorCode, RateLimited
 from services.logs import describe_exception
 
 logger = logging.getLogger("medappt.graphql")

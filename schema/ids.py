@@ -4,7 +4,7 @@ import uuid
 
 import strawberry
 
-from domain.errors import BadUserInput
+from services.errors import BadUserInput
 
 
 def parse_id(value: strawberry.ID | str, argument: str = "id") -> uuid.UUID:

@@ -19,9 +19,9 @@ from resolvers.auth.register_patient import resolve_register_patient
 from resolvers.records_changes.confirm_record_upload import resolve_confirm_record_upload
 from resolvers.records_changes.request_record_upload import resolve_request_record_upload
 from schema.checked_arguments import check_arguments
-from schema.types.appointment import Appointment
 from schema.types.clinic import Clinic
 from schema.types.doctor import Doctor
+from schema.types.patient import Appointment
 from schema.types.record import MedicalRecord, RecordUpload
 from schema.types.schedule import ScheduleException, ScheduleTemplate
 from schema.types.user import AuthPayload

@@ -11,13 +11,11 @@ from resolvers.schedule import resolve_schedule
 from resolvers.search_slots import resolve_search_slots
 from resolvers.slots import resolve_available_slots
 from schema.checked_arguments import check_arguments
-from schema.types.appointment import Appointment
 from schema.types.clinic import Clinic
 from schema.types.connection import Connection
-from schema.types.doctor import Doctor
-from schema.types.patient import Patient
+from schema.types.doctor import Doctor, Slot
+from schema.types.patient import Appointment, Patient
 from schema.types.report import DoctorReportRow
-from schema.types.slot import Slot
 from schema.types.user import User
 
 

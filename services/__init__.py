@@ -1,1 +1,2 @@
-"""Services the domain stands on: settings, tokens, passwords, caches, rate limits, document storage, logs."""
+"""What the domain stands on: settings, errors, tokens, passwords, caches, rate
+limits, document storage, logs."""

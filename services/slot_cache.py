@@ -15,11 +15,30 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from redis.asyncio import Redis
 
-from domain.availability import DayKey, StaleDays
-from domain.day_slots import DaySlots
+
+class DayKey(NamedTuple):
+    """One doctor's slots on one clinic-local date, at one clinic or (None) at all of theirs.
+    A tuple: searches make and hash hundreds of them per request."""
+
+    doctor_id: uuid.UUID
+    date: date
+    clinic_id: uuid.UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class StaleDays:
+    """The days of one doctor whose slots a change moved: every day, or those weekdays
+    and dates. Cached copies of them must not be served once it commits."""
+
+    doctor_id: uuid.UUID
+    every_day: bool = False
+    weekdays: frozenset[int] = frozenset()
+    dates: frozenset[date] = frozenset()
+
 
 TTL_SECONDS = 300
 # A stamp must outlive the days stored under it; one that expires early only costs misses.
@@ -62,14 +81,14 @@ def _day_key(key: DayKey) -> str:
     return f"slots:day:{key.doctor_id}:{key.clinic_id or 'all'}:{key.date.isoformat()}"
 
 
-def _encode(stamp: int, day: DaySlots) -> bytes:
-    # The stamp first: a stale day is recognised without decoding its slots.
-    return b"%d\n" % stamp + day.encode()
+def _encode(stamp: int, day: bytes) -> bytes:
+    # The stamp first: a stale day is recognised without reading its slots.
+    return b"%d\n" % stamp + day
 
 
 @dataclass(frozen=True, slots=True)
 class CacheRead:
-    hits: dict[DayKey, DaySlots]
+    hits: dict[DayKey, bytes]  # each day as the domain encoded it
     # The stamp each missing day was read under; store it with what is computed.
     stamps: dict[DayKey, int]
 
@@ -87,7 +106,7 @@ class SlotCache:
             places = [names.setdefault(name, len(names)) for name in _stamps_of(key)]
             where.append((key, places, names.setdefault(_day_key(key), len(names))))
         values = await self.redis.mget(list(names)) if names else []
-        hits: dict[DayKey, DaySlots] = {}
+        hits: dict[DayKey, bytes] = {}
         stamps: dict[DayKey, int] = {}
         for key, places, place in where:
             stamp = max(int(values[at] or 0) for at in places)
@@ -95,12 +114,12 @@ class SlotCache:
             if day is not None:
                 cached_stamp, _, encoded = day.partition(b"\n")
                 if int(cached_stamp) == stamp:
-                    hits[key] = DaySlots.decode(encoded)
+                    hits[key] = encoded
                     continue
             stamps[key] = stamp
         return CacheRead(hits, stamps)
 
-    async def store(self, days: dict[DayKey, tuple[int, DaySlots]]) -> None:
+    async def store(self, days: dict[DayKey, tuple[int, bytes]]) -> None:
         if not days:
             return
         async with self.redis.pipeline(transaction=False) as pipe:

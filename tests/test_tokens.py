@@ -19,7 +19,6 @@ from joserfc.jwk import ECKey, KeySet, OKPKey, RSAKey
 from joserfc.jws import JWSRegistry
 
 from db.enums import Role
-from domain.errors import ErrorCode, Unauthenticated
 from services.auth.keys import (
     TokenKeys,
     generate_signing_key,
@@ -33,6 +32,7 @@ from services.auth.tokens import (
     RefreshClaims,
     TokenService,
 )
+from services.errors import ErrorCode, Unauthenticated
 from services.settings import ConfigError, Settings, load_settings
 
 ISSUER = "medappt"

@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.ids import uuid7
 from db.models import Doctor, Patient, RefreshToken, RefreshTokenFamily, User
 from domain.caller import Caller
-from domain.errors import Unauthenticated
 from services.auth.tokens import ACCESS_TOKEN_LIFETIME, TokenService
+from services.errors import Unauthenticated
 
 INVALID_REFRESH = "Invalid or expired refresh token."
 

@@ -2,8 +2,8 @@
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from domain.errors import ErrorCode
 from medappt.http.error_body import error_response
+from services.errors import ErrorCode
 
 
 class BodyLimit:

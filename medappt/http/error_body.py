@@ -2,7 +2,7 @@
 
 from starlette.responses import JSONResponse
 
-from domain.errors import ErrorCode
+from services.errors import ErrorCode
 
 
 def error_response(status: int, message: str, code: ErrorCode, max_query_cost: int) -> JSONResponse:

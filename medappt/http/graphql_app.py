@@ -10,10 +10,10 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 
-from domain.errors import ErrorCode
 from medappt.http.error_body import error_response
 from medappt.http.response_headers import request_id_of
 from schema.context import Context, build_context
+from services.errors import ErrorCode
 
 NOT_AN_OBJECT = "The request body must be a JSON object."
 NOT_JSON = "The request body is not valid JSON."

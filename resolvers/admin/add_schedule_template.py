@@ -2,12 +2,12 @@ from datetime import time
 
 import strawberry
 
-from domain.availability import StaleDays
 from domain.caller import require_admin
 from domain.schedules import add_template
 from schema.context import Context
 from schema.ids import parse_id
 from schema.types.schedule import ScheduleTemplate
+from services.slot_cache import StaleDays
 
 
 @strawberry.input

@@ -5,7 +5,7 @@ from typing import TypeVar
 import strawberry
 
 from domain.administration import KEEP, Keep
-from domain.errors import BadUserInput
+from services.errors import BadUserInput
 
 T = TypeVar("T")
 

@@ -7,7 +7,7 @@ from resolvers.appointment_changes.audit import changed
 from schema.context import Context
 from schema.ids import parse_id
 from schema.input_limits import IDEMPOTENCY_KEY, REASON, limited
-from schema.types.appointment import Appointment
+from schema.types.patient import Appointment
 
 
 @strawberry.input

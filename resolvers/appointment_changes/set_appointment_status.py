@@ -5,7 +5,7 @@ from domain.appointment_changes import set_status
 from resolvers.appointment_changes.audit import changed
 from schema.context import Context
 from schema.ids import parse_id
-from schema.types.appointment import Appointment
+from schema.types.patient import Appointment
 
 
 async def resolve_set_appointment_status(

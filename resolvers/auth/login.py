@@ -6,12 +6,12 @@ from db.enums import AuditOutcome
 from domain.audit import AuditEvent
 from domain.auth.credentials import check_credentials
 from domain.auth.sessions import sign_in
-from domain.errors import RateLimited, Unauthenticated
 from resolvers.auth.payload import auth_payload
 from schema.context import Context
 from schema.input_limits import LOGIN_EMAIL, PASSWORD, limited
 from schema.types.user import AuthPayload
 from services.auth.login_limits import LoginLimiter
+from services.errors import RateLimited, Unauthenticated
 
 # The same words whether the e-mail is unknown or the password wrong.
 INVALID_CREDENTIALS = "Invalid e-mail or password."

@@ -5,10 +5,10 @@ import strawberry
 from db.enums import AuditOutcome
 from domain.audit import AuditEvent
 from domain.auth.sessions import revoke_family
-from domain.errors import Forbidden, Unauthenticated
 from schema.context import Context
 from schema.input_limits import TOKEN, limited
 from services.auth.revoked_tokens import revoke
+from services.errors import Forbidden, Unauthenticated
 
 
 async def resolve_logout(

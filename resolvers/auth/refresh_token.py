@@ -5,11 +5,11 @@ import strawberry
 from db.enums import AuditOutcome
 from domain.audit import AuditEvent
 from domain.auth.sessions import RefreshTokenReused, rotate
-from domain.errors import Unauthenticated
 from resolvers.auth.payload import auth_payload
 from schema.context import Context
 from schema.input_limits import TOKEN, limited
 from schema.types.user import AuthPayload
+from services.errors import Unauthenticated
 
 
 async def resolve_refresh_token(

@@ -5,11 +5,11 @@ from db.enums import AuditOutcome, RecordStatus
 from db.models import Doctor
 from db.models import MedicalRecord as RecordRow
 from domain.audit import AuditEvent
-from domain.errors import BadUserInput, Forbidden
 from domain.records import mark_available
 from schema.context import Context
 from schema.ids import parse_id
 from schema.types.record import MedicalRecord
+from services.errors import BadUserInput, Forbidden
 
 NOT_YOURS = "You may not change this record."
 

@@ -5,12 +5,12 @@ from strawberry.scalars import JSON
 
 from db.enums import AuditOutcome, RecordType
 from domain.audit import AuditEvent
-from domain.errors import NotFound
 from domain.records import UploadRequest, check_upload, create_pending
 from schema.context import Context
 from schema.ids import parse_id
 from schema.input_limits import CONTENT_TYPE, FILE_NAME, RECORD_TITLE, limited
 from schema.types.record import PendingRecord, RecordUpload
+from services.errors import NotFound
 
 
 @strawberry.input

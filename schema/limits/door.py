@@ -6,9 +6,9 @@ from typing import Any
 from graphql import get_operation_ast
 from strawberry.extensions import SchemaExtension
 
-from domain.errors import QueryTooComplex
 from schema.context import Context
 from schema.limits.cost import operation_cost
+from services.errors import QueryTooComplex
 from services.rate_limits.request_budgets import charge_request
 
 

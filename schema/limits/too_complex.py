@@ -2,7 +2,7 @@
 
 from graphql import GraphQLError, Node
 
-from domain.errors import ErrorCode
+from services.errors import ErrorCode
 
 
 def too_complex(message: str, node: Node | None = None) -> GraphQLError:

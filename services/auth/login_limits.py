@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-from domain.errors import RateLimited
+from services.errors import RateLimited
 
 WINDOW_SECONDS = 3600
 MAX_FAILURES_PER_ACCOUNT = 100

@@ -22,8 +22,8 @@ from joserfc.jwk import GuestProtocol, Key, OKPKey
 from joserfc.jws import JWSRegistry
 
 from db.enums import Role
-from domain.errors import Unauthenticated
 from services.auth.keys import ALGORITHM, TokenKeys, load_token_keys
+from services.errors import Unauthenticated
 from services.settings import Settings
 
 ACCESS_TOKEN_LIFETIME: Final = timedelta(minutes=15)

@@ -12,7 +12,7 @@ import logging
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from domain.errors import RateLimited, ServiceUnavailable
+from services.errors import RateLimited, ServiceUnavailable
 from services.rate_limits.budgets import RateLimits
 from services.rate_limits.token_buckets import Charge, spend
 
