@@ -1,7 +1,9 @@
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -94,3 +96,8 @@ async def create_user(
         session.add(patient)
     await session.flush()
     return NewUser(user=user, patient=patient, doctor=doctor)
+
+
+async def email_of(session: AsyncSession, user_id: uuid.UUID) -> str | None:
+    """The user's e-mail address, or None if the user is gone."""
+    return await session.scalar(select(User.email).where(User.id == user_id))

@@ -19,6 +19,7 @@ from resolvers.auth.register_patient import resolve_register_patient
 from resolvers.records_changes.confirm_record_upload import resolve_confirm_record_upload
 from resolvers.records_changes.request_record_upload import resolve_request_record_upload
 from schema.checked_arguments import check_arguments
+from schema.permissions import IsAdmin
 from schema.types.clinic import Clinic
 from schema.types.doctor import Doctor
 from schema.types.patient import Appointment
@@ -38,21 +39,32 @@ class Mutation:
     )
     logout: bool = strawberry.field(resolver=resolve_logout)
 
-    create_clinic: Clinic = strawberry.field(resolver=resolve_create_clinic)
-    create_doctor: Doctor = strawberry.field(resolver=resolve_create_doctor)
+    create_clinic: Clinic = strawberry.field(
+        resolver=resolve_create_clinic, permission_classes=[IsAdmin]
+    )
+    create_doctor: Doctor = strawberry.field(
+        resolver=resolve_create_doctor, permission_classes=[IsAdmin]
+    )
     add_schedule_template: ScheduleTemplate = strawberry.field(
-        resolver=resolve_add_schedule_template
+        resolver=resolve_add_schedule_template, permission_classes=[IsAdmin]
     )
     add_schedule_exception: ScheduleException = strawberry.field(
-        resolver=resolve_add_schedule_exception
+        resolver=resolve_add_schedule_exception, permission_classes=[IsAdmin]
     )
-    update_clinic: Clinic = strawberry.field(resolver=resolve_update_clinic)
-    update_doctor: Doctor = strawberry.field(resolver=resolve_update_doctor)
+    update_clinic: Clinic = strawberry.field(
+        resolver=resolve_update_clinic, permission_classes=[IsAdmin]
+    )
+    update_doctor: Doctor = strawberry.field(
+        resolver=resolve_update_doctor, permission_classes=[IsAdmin]
+    )
     remove_schedule_template: bool = strawberry.field(
         resolver=resolve_remove_schedule_template,
+        permission_classes=[IsAdmin],
         description="Booked appointments stay; the weekday offers no new slots from it.",
     )
-    remove_schedule_exception: bool = strawberry.field(resolver=resolve_remove_schedule_exception)
+    remove_schedule_exception: bool = strawberry.field(
+        resolver=resolve_remove_schedule_exception, permission_classes=[IsAdmin]
+    )
 
     book_appointment: Appointment = strawberry.field(resolver=resolve_book_appointment)
     cancel_appointment: Appointment = strawberry.field(resolver=resolve_cancel_appointment)

@@ -11,6 +11,7 @@ from resolvers.schedule import resolve_schedule
 from resolvers.search_slots import resolve_search_slots
 from resolvers.slots import resolve_available_slots
 from schema.checked_arguments import check_arguments
+from schema.permissions import IsAdmin
 from schema.types.clinic import Clinic
 from schema.types.connection import Connection
 from schema.types.doctor import Doctor, Slot
@@ -48,6 +49,7 @@ class Query:
     )
     clinic_report: list[DoctorReportRow] = strawberry.field(
         resolver=resolve_clinic_report,
+        permission_classes=[IsAdmin],
         description="Administrators: per doctor, on the clinic-local dates `from` to `to` "
         "(inclusive, at most 366 days). Read from the analytics database.",
     )

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from devtools.embedded.process import free_port
 from services.settings import load_settings
-from tests.support.api import free_port
 from tests.support.providers import (
     SENDGRID_FROM,
     SENDGRID_KEY,

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.api import free_port
+from devtools.embedded.process import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 START_DEADLINE_SECONDS = 60

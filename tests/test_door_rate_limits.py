@@ -20,10 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enums import Role
 from db.models import User
+from devtools.embedded.process import free_port
 from services.rate_limits.budgets import Budget, RateLimits, parse_rate_limits
 from services.rate_limits.message_budgets import spend_message_budget
 from services.settings import ConfigError, Settings, load_settings
-from tests.support.api import free_port, serving, without_cost
+from tests.support.api import serving, without_cost
 from tests.support.people import person
 from workers.channels.base import Delivery, PermanentSendError, RetryableSendError
 from workers.channels.budgeted import BudgetedChannel

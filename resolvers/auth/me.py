@@ -1,7 +1,6 @@
 import strawberry
-from sqlalchemy import select
 
-from db.models import User as UserRow
+from domain.users import email_of
 from schema.context import Context
 from schema.types.user import User
 
@@ -11,5 +10,5 @@ async def resolve_me(info: strawberry.Info[Context]) -> User | None:
     if caller is None:
         return None
     async with info.context.sessions() as session:
-        email = await session.scalar(select(UserRow.email).where(UserRow.id == caller.user_id))
+        email = await email_of(session, caller.user_id)
     return User.of(email, caller) if email is not None else None

@@ -2,13 +2,13 @@
 
 import asyncio
 import contextlib
-import socket
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
 import uvicorn
 
+from devtools.embedded.process import free_port
 from medappt.app import create_app
 from services.settings import Settings
 
@@ -18,13 +18,6 @@ class _InLoopServer(uvicorn.Server):
     def capture_signals(self) -> Iterator[None]:
         # The test runner owns signals; the server stops through should_exit.
         yield
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @contextlib.asynccontextmanager
