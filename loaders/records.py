@@ -5,8 +5,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.enums import AuditOutcome
-from domain.audit import AuditEvent, AuditTrail
+from domain.audit import AuditTrail
 from domain.caller import Caller
 from domain.records import RecordsPage, RecordsQuery, records_of_patients
 from services.documents import DocumentLinks
@@ -51,13 +50,10 @@ async def load_document_urls(
     assert caller is not None  # records are reached only through a readable patient
     urls = [await documents.read_url(ref.key, ref.file_name, caller.user_id) for ref in refs]
     for ref in refs:
-        audit.record(
-            AuditEvent(
-                action="record.document_url.issued",
-                outcome=AuditOutcome.ALLOWED,
-                patient_id=ref.patient_id,
-                resource_type="MedicalRecord",
-                resource_id=str(ref.record_id),
-            )
+        audit.allowed(
+            "record.document_url.issued",
+            patient_id=ref.patient_id,
+            resource_type="MedicalRecord",
+            resource_id=ref.record_id,
         )
     return urls

@@ -2,9 +2,7 @@ from typing import Annotated, Final
 
 import strawberry
 
-from db.enums import AuditOutcome
 from db.models import User
-from domain.audit import AuditEvent
 from domain.patient_search import my_patients, patient_cursor
 from schema.context import Context
 from schema.input_limits import CURSOR, Text, limited
@@ -34,14 +32,6 @@ async def resolve_my_patients(
         )
     for profile in page.items:
         # Listed is read: every patient shown is audited like any other read.
-        context.audit.record(
-            AuditEvent(
-                action="patient.read",
-                outcome=AuditOutcome.ALLOWED,
-                patient_id=profile.patient.id,
-                resource_type="Patient",
-                resource_id=str(profile.patient.id),
-            )
-        )
+        context.audit.allowed("patient.read", patient_id=profile.patient.id)
         context.loaders.readable_patient.prime(profile.patient.id, profile)
     return Connection.from_page(page, Patient.from_profile, patient_cursor)

@@ -4,9 +4,8 @@ from typing import Annotated
 
 import strawberry
 
-from db.enums import AuditOutcome, Role
+from db.enums import Role
 from domain.appointments import doctor_schedule
-from domain.audit import AuditEvent
 from schema.context import Context
 from schema.ids import parse_id
 from schema.types.patient import Appointment
@@ -26,14 +25,11 @@ async def audited_schedule(
         appointments = await doctor_schedule(session, doctor_id, first_day, last_day)
     for appointment in appointments:
         # A schedule tells whom the doctor sees: each entry is a read of that patient.
-        context.audit.record(
-            AuditEvent(
-                action="appointment.read",
-                outcome=AuditOutcome.ALLOWED,
-                patient_id=appointment.patient_id,
-                resource_type="Appointment",
-                resource_id=str(appointment.id),
-            )
+        context.audit.allowed(
+            "appointment.read",
+            patient_id=appointment.patient_id,
+            resource_type="Appointment",
+            resource_id=appointment.id,
         )
     return [Appointment.from_model(appointment) for appointment in appointments]
 

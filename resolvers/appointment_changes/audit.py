@@ -1,13 +1,32 @@
-from db.enums import AuditOutcome
+"""Every change to an appointment is audited: the ones made and the ones refused."""
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from db.models import Appointment
-from domain.audit import AuditEvent
+from domain.audit import AuditTrail
+from services.errors import Forbidden, NotFound
 
 
-def changed(action: str, appointment: Appointment) -> AuditEvent:
-    return AuditEvent(
-        action=action,
-        outcome=AuditOutcome.ALLOWED,
+@asynccontextmanager
+async def audited_change(
+    audit: AuditTrail, action: str, appointment_id: uuid.UUID | None = None
+) -> AsyncIterator[None]:
+    """Records a refusal (not yours, or no such appointment) as DENIED, like a refused
+    read; other failures (a taken slot, an illegal status change) change nothing and
+    say so to the caller."""
+    try:
+        yield
+    except (Forbidden, NotFound):
+        audit.denied(action, resource_type="Appointment", resource_id=appointment_id)
+        raise
+
+
+def changed(audit: AuditTrail, action: str, appointment: Appointment) -> None:
+    audit.allowed(
+        action,
         patient_id=appointment.patient_id,
         resource_type="Appointment",
-        resource_id=str(appointment.id),
+        resource_id=appointment.id,
     )

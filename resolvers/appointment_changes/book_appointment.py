@@ -3,7 +3,7 @@ from datetime import datetime
 import strawberry
 
 from domain.booking import BookingRequest, book
-from resolvers.appointment_changes.audit import changed
+from resolvers.appointment_changes.audit import audited_change, changed
 from schema.context import Context
 from schema.ids import parse_id
 from schema.input_limits import IDEMPOTENCY_KEY, REASON, limited
@@ -39,8 +39,11 @@ async def resolve_book_appointment(
         patient_id=parse_id(input.patient_id, "patientId") if input.patient_id else None,
         idempotency_key=input.idempotency_key,
     )
-    async with context.sessions.begin() as session:
+    async with (
+        audited_change(context.audit, "appointment.book"),
+        context.sessions.begin() as session,
+    ):
         appointment = await book(session, caller, request)
     await context.slot_cache.invalidate([appointment.doctor_id])
-    context.audit.record(changed("appointment.book", appointment))
+    changed(context.audit, "appointment.book", appointment)
     return Appointment.from_model(appointment)

@@ -3,7 +3,7 @@ from typing import Annotated
 import strawberry
 
 from domain.appointment_changes import cancel
-from resolvers.appointment_changes.audit import changed
+from resolvers.appointment_changes.audit import audited_change, changed
 from schema.context import Context
 from schema.ids import parse_id
 from schema.input_limits import REASON, limited
@@ -17,8 +17,12 @@ async def resolve_cancel_appointment(
 ) -> Appointment:
     context = info.context
     caller = context.require_caller()
-    async with context.sessions.begin() as session:
-        appointment = await cancel(session, caller, parse_id(id), reason)
+    appointment_id = parse_id(id)
+    async with (
+        audited_change(context.audit, "appointment.cancel", appointment_id),
+        context.sessions.begin() as session,
+    ):
+        appointment = await cancel(session, caller, appointment_id, reason)
     await context.slot_cache.invalidate([appointment.doctor_id])
-    context.audit.record(changed("appointment.cancel", appointment))
+    changed(context.audit, "appointment.cancel", appointment)
     return Appointment.from_model(appointment)

@@ -3,7 +3,7 @@ from datetime import datetime
 import strawberry
 
 from domain.appointment_changes import reschedule
-from resolvers.appointment_changes.audit import changed
+from resolvers.appointment_changes.audit import audited_change, changed
 from schema.context import Context
 from schema.ids import parse_id
 from schema.types.patient import Appointment
@@ -14,8 +14,12 @@ async def resolve_reschedule_appointment(
 ) -> Appointment:
     context = info.context
     caller = context.require_caller()
-    async with context.sessions.begin() as session:
-        appointment, _ = await reschedule(session, caller, parse_id(id), starts_at)
+    appointment_id = parse_id(id)
+    async with (
+        audited_change(context.audit, "appointment.reschedule", appointment_id),
+        context.sessions.begin() as session,
+    ):
+        appointment, _ = await reschedule(session, caller, appointment_id, starts_at)
     await context.slot_cache.invalidate([appointment.doctor_id])
-    context.audit.record(changed("appointment.reschedule", appointment))
+    changed(context.audit, "appointment.reschedule", appointment)
     return Appointment.from_model(appointment)

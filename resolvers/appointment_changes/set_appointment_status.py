@@ -2,7 +2,7 @@ import strawberry
 
 from db.enums import AppointmentStatus
 from domain.appointment_changes import set_status
-from resolvers.appointment_changes.audit import changed
+from resolvers.appointment_changes.audit import audited_change, changed
 from schema.context import Context
 from schema.ids import parse_id
 from schema.types.patient import Appointment
@@ -13,7 +13,11 @@ async def resolve_set_appointment_status(
 ) -> Appointment:
     context = info.context
     caller = context.require_caller()
-    async with context.sessions.begin() as session:
-        appointment = await set_status(session, caller, parse_id(id), status)
-    context.audit.record(changed("appointment.status", appointment))
+    appointment_id = parse_id(id)
+    async with (
+        audited_change(context.audit, "appointment.status", appointment_id),
+        context.sessions.begin() as session,
+    ):
+        appointment = await set_status(session, caller, appointment_id, status)
+    changed(context.audit, "appointment.status", appointment)
     return Appointment.from_model(appointment)
