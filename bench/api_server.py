@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,6 +20,7 @@ from pathlib import Path
 import httpx
 from joserfc.jwk import KeySet
 
+from devtools.embedded.process import free_port, log_tail
 from services.auth.keys import TokenKeys, generate_signing_key, public_part
 from services.auth.tokens import TokenService
 
@@ -47,13 +47,6 @@ class ApiServer:
         return "\n".join(text.splitlines()[-lines:])
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def _medappt_executable() -> str:
     beside_python = Path(sys.executable).with_name("medappt")
     if beside_python.exists():
@@ -69,7 +62,7 @@ def _wait_ready(process: "subprocess.Popen[bytes]", url: str, log_path: Path) ->
     with httpx.Client(timeout=2.0) as client:
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                tail = log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
+                tail = log_tail(log_path)
                 raise RuntimeError(f"medappt serve exited with {process.returncode}:\n{tail}")
             try:
                 if client.get(f"{url}/ready").status_code == 200:

@@ -31,7 +31,7 @@ from graphql import GraphQLSyntaxError, get_operation_ast, specified_rules
 from redis.asyncio import Redis
 
 from bench.api_server import running_api
-from bench.records import QUERY as RECORDS_QUERY
+from bench.records.query import QUERY as RECORDS_QUERY
 from db.migrate import upgrade
 from devtools.embedded import EmbeddedStack
 from schema import build_schema

@@ -1,12 +1,12 @@
 """A hand-written baseline for the patient-records query: what the answer costs without GraphQL.
 
-Run with ``python -m bench.records_baseline --port N`` (``bench.records`` starts it), configured
+Run with ``python -m bench.records.baseline --port N`` (``bench.records`` starts it), configured
 from the same environment as ``medappt serve`` (``DATABASE_URL``, ``REDIS_URL``, ``S3_*``,
 ``AWS_*``, ``MEDAPPT_JWT_PRIVATE_KEY``) and run by uvicorn with the same settings: one
 worker, uvloop and httptools (uvicorn's ``auto``), proxy headers, the access log on.
 
 ``POST /graphql`` ignores the query text: it reads ``variables.id``, answers with the JSON
-the product gives for ``bench.records.QUERY`` (same keys, same order, same values but for
+the product gives for ``bench.records.query.QUERY`` (same keys, same order, same values but for
 the time in each link's signature) from ONE SQL statement on an asyncpg pool, signs links
 with :class:`services.documents.DocumentLinks` on the product's S3 client (so links are
 reused the same way) and encodes with ``json.dumps`` as Strawberry's HTTP view does.
@@ -270,7 +270,7 @@ def main() -> None:
     args = parser.parse_args()
     # As `medappt serve` (medappt/cli.py): loop and http "auto" pick uvloop and httptools.
     uvicorn.run(
-        "bench.records_baseline:app_from_env",
+        "bench.records.baseline:app_from_env",
         factory=True,
         host=args.host,
         port=args.port,
