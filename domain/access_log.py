@@ -7,9 +7,9 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import AuditEntry, Doctor, Patient, User
+from domain.access import require_patient_or_admin
 from domain.caller import Caller
 from domain.pagination import Cursor, Page, check_page_size
-from services.errors import Forbidden
 
 NOT_YOURS = "Only the patient and administrators may see who read this patient's data."
 
@@ -21,8 +21,7 @@ class AccessLogRow:
 
 
 def check_may_read_access_log(caller: Caller, patient_id: uuid.UUID) -> None:
-    if not (caller.is_admin or caller.patient_id == patient_id):
-        raise Forbidden(NOT_YOURS)
+    require_patient_or_admin(caller, patient_id, NOT_YOURS)
 
 
 async def access_log(

@@ -4,12 +4,11 @@ from typing import Annotated
 
 import strawberry
 
-from db.enums import Role
+from domain.access import require_doctor_or_admin
 from domain.appointments import doctor_schedule
 from schema.context import Context
 from schema.ids import parse_id
 from schema.types.patient import Appointment
-from services.errors import Forbidden
 
 
 async def audited_schedule(
@@ -19,8 +18,9 @@ async def audited_schedule(
     one is a read of its patient, and audited as such."""
     context = info.context
     caller = context.require_caller()
-    if not (caller.is_admin or (caller.role is Role.DOCTOR and caller.doctor_id == doctor_id)):
-        raise Forbidden("Only the doctor and administrators may see this schedule.")
+    require_doctor_or_admin(
+        caller, doctor_id, "Only the doctor and administrators may see this schedule."
+    )
     async with context.sessions() as session:
         appointments = await doctor_schedule(session, doctor_id, first_day, last_day)
     for appointment in appointments:

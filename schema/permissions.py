@@ -10,29 +10,16 @@ from typing import Any
 import strawberry
 from strawberry.permission import BasePermission
 
-from domain.caller import require_admin, require_signed_in
+from domain.caller import require_admin
 from schema.context import Context
 from services.errors import DomainError
 
 
-class _Refusing(BasePermission):
+class IsAdmin(BasePermission):
     def has_permission(self, source: Any, info: strawberry.Info[Context], **kwargs: Any) -> bool:
         try:
-            self.check(info.context)
+            require_admin(info.context.caller)
         except DomainError:
             info.context.audit.denied(info.field_name, resource_type="Operation")
             raise
         return True
-
-    def check(self, context: Context) -> None:
-        raise NotImplementedError
-
-
-class IsSignedIn(_Refusing):
-    def check(self, context: Context) -> None:
-        require_signed_in(context.caller)
-
-
-class IsAdmin(_Refusing):
-    def check(self, context: Context) -> None:
-        require_admin(context.caller)

@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 
 from db import models
-from db.enums import Role
+from domain.access import require_doctor_or_admin
 from domain.slot_grid import Slot as SlotValue
 from loaders.schedules import ExceptionsKey
 from schema.checked_arguments import check_arguments
@@ -16,7 +16,6 @@ from schema.context import Context
 from schema.ids import parse_id
 from schema.types.clinic import Clinic
 from schema.types.schedule import ScheduleException, ScheduleTemplate
-from services.errors import Forbidden
 from services.slot_cache import DayKey
 
 
@@ -97,9 +96,10 @@ class Doctor:
     ) -> list[ScheduleException]:
         doctor_id = uuid.UUID(self.id)
         caller = info.context.require_caller()
-        if not (caller.is_admin or (caller.role is Role.DOCTOR and caller.doctor_id == doctor_id)):
-            # A reason for being away is nobody else's business.
-            raise Forbidden("Only the doctor and administrators may see when the doctor is away.")
+        # A reason for being away is nobody else's business.
+        require_doctor_or_admin(
+            caller, doctor_id, "Only the doctor and administrators may see when the doctor is away."
+        )
         key = ExceptionsKey(doctor_id, first_day, last_day)
         exceptions = await info.context.loaders.schedule_exceptions.load(key)
         return [ScheduleException.from_model(exception) for exception in exceptions]

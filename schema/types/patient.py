@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import strawberry
 
 from db import models
+from domain.access import require_patient_or_admin
 from domain.access_log import access_log, access_log_cursor, check_may_read_access_log
 from domain.appointments import appointment_cursor, patient_appointments
 from domain.patients import PatientProfile
@@ -155,8 +156,11 @@ class Appointment:
     @strawberry.field
     async def notifications(self, info: strawberry.Info[Context]) -> list[Notification]:
         caller = info.context.require_caller()
-        if not (caller.is_admin or caller.patient_id == self.row.patient_id):
-            raise Forbidden("Only the patient and administrators may see its notifications.")
+        require_patient_or_admin(
+            caller,
+            self.row.patient_id,
+            "Only the patient and administrators may see its notifications.",
+        )
         rows = await info.context.loaders.notifications.load(self.row.id)
         return [Notification.from_model(row) for row in rows]
 
