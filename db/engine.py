@@ -1,5 +1,8 @@
 """Engines and session factories for the primary database and its read replica."""
 
+from collections.abc import Callable
+from typing import Any
+
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
@@ -8,6 +11,29 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolProxiedConnection
+
+# A server that takes longer than this to accept a connection is as good as down.
+CONNECT_TIMEOUT_SECONDS = 5.0
+
+
+class GatedPool(AsyncAdaptedQueuePool):
+    """A pool that asks ``gate`` before every checkout: while the database is known to
+    be down, the gate raises at once instead of letting the request wait on a
+    connection (or on a pre-ping to a server that does not answer)."""
+
+    gate: Callable[[], None] | None = None
+
+    def connect(self) -> PoolProxiedConnection:
+        if self.gate is not None:
+            self.gate()
+        return super().connect()
+
+    def recreate(self) -> "GatedPool":
+        pool = super().recreate()
+        assert isinstance(pool, GatedPool)
+        pool.gate = self.gate
+        return pool
 
 
 def async_url(url: str) -> str:
@@ -18,28 +44,52 @@ def async_url(url: str) -> str:
     raise ValueError("not a PostgreSQL URL")
 
 
+def asyncpg_dsn(url: str) -> str:
+    """The URL as asyncpg itself takes it (``postgresql://``)."""
+    return "postgresql://" + async_url(url).removeprefix("postgresql+asyncpg://")
+
+
 def create_engine(
     url: str,
     *,
     read_only: bool = False,
     pool_size: int = 10,
+    max_overflow: int | None = None,
+    pool_timeout_s: float = 30.0,
     statement_timeout_ms: int | None = None,
+    lock_timeout_ms: int | None = None,
+    idle_in_transaction_timeout_ms: int | None = None,
+    gate: Callable[[], None] | None = None,
 ) -> AsyncEngine:
-    server_settings = {}
-    if statement_timeout_ms is not None:
-        # Set as each connection opens, so it holds for every statement on it.
-        server_settings["statement_timeout"] = str(statement_timeout_ms)
+    # Set as each connection opens, so they hold for every statement on it. Behind
+    # PgBouncer in transaction mode set them on the database role instead
+    # (docs/deployment.md): it does not pass these start-up parameters on.
+    timeouts = {
+        "statement_timeout": statement_timeout_ms,
+        "lock_timeout": lock_timeout_ms,
+        "idle_in_transaction_session_timeout": idle_in_transaction_timeout_ms,
+    }
+    server_settings = {name: str(value) for name, value in timeouts.items() if value is not None}
+    connect_args: dict[str, Any] = {
+        "server_settings": server_settings,
+        "timeout": CONNECT_TIMEOUT_SECONDS,
+    }
     engine = create_async_engine(
         async_url(url),
-        connect_args={"server_settings": server_settings},
+        connect_args=connect_args,
+        poolclass=GatedPool,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=pool_size if max_overflow is None else max_overflow,
+        pool_timeout=pool_timeout_s,
         pool_pre_ping=True,
         # Long-lived API processes: recycle before typical proxy idle timeouts.
         pool_recycle=1800,
         # Parameters are patients' data: keep them out of error messages and logs.
         hide_parameters=True,
     )
+    pool = engine.sync_engine.pool
+    assert isinstance(pool, GatedPool)
+    pool.gate = gate
     if read_only:
         # Reports may run on the primary when no replica is configured: make
         # sure they can never write there.

@@ -15,7 +15,7 @@ from devtools.demo import demo_logins, load_demo_data
 from devtools.embedded import EmbeddedStack
 from medappt.app import create_app
 from services.container import open_services
-from services.logs import LOG_CONFIG, configure_logging
+from services.logs import configure_logging, log_config
 from services.settings import Settings
 from services.storage import ensure_bucket
 from workers.settings import build_worker
@@ -42,7 +42,7 @@ class _Server(uvicorn.Server):
 
 
 def run_dev(settings: Settings, *, host: str, port: int, data_dir: Path) -> None:
-    configure_logging()
+    configure_logging(settings.log_format)
     data_dir.mkdir(parents=True, exist_ok=True)
     embedded = EmbeddedStack(
         data_dir,
@@ -74,7 +74,8 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
             host=host,
             port=port,
             log_level="info",
-            log_config=LOG_CONFIG,
+            log_config=log_config(settings.log_format),
+            access_log=False,  # medappt.access writes one line per request
             proxy_headers=False,
         )
     )

@@ -1,22 +1,29 @@
-"""The ASGI application: GraphQL, health and readiness, behind the HTTP edge (medappt/http)."""
+"""The ASGI application: GraphQL, health, readiness and metrics, behind the HTTP edge
+(medappt/http)."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import text
+from opentelemetry.sdk.trace import TracerProvider
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from medappt.http.access_log import AccessLog
 from medappt.http.body_limit import BodyLimit
 from medappt.http.cors import AllowListCors
+from medappt.http.deadline import Deadline
 from medappt.http.graphql_app import GraphQLApp
 from medappt.http.response_headers import ResponseHeaders
+from medappt.http.tracing import traced
 from schema import build_schema
 from services.container import Services, open_services
+from services.metrics import exposition, process_ended
+from services.server_health import wait_for_servers
 from services.settings import Settings
 
 
@@ -25,45 +32,69 @@ async def health(_: Request) -> Response:
 
 
 async def ready(request: Request) -> Response:
-    services: Services = request.state.services
-    checks: dict[str, str] = {}
-    try:
-        async with services.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-        checks["database"] = "ok"
-    except Exception:  # noqa: BLE001 - any failure means "not ready"
-        checks["database"] = "unreachable"
-    try:
-        await services.redis.ping()
-        checks["redis"] = "ok"
-    except Exception:  # noqa: BLE001
-        checks["redis"] = "unreachable"
-    ok = all(value == "ok" for value in checks.values())
+    """The background probes' last verdict (at most half a second old): answered at
+    once, even while a server hangs."""
+    health = request.state.services.health
+    checks = {
+        "database": "ok" if health.database_up else "unreachable",
+        "redis": "ok" if health.redis_up else "unreachable",
+    }
+    ok = health.ready
     return JSONResponse({"status": "ready" if ok else "not ready", **checks}, 200 if ok else 503)
 
 
-def create_app(settings: Settings) -> Starlette:
+async def metrics(_: Request) -> Response:
+    body, content_type = exposition()
+    return Response(body, media_type=content_type)
+
+
+def create_app(settings: Settings, tracer_provider: TracerProvider | None = None) -> ASGIApp:
+    """The app; traced when given a provider (services/tracing.py), which it shuts down
+    (exporting what is left) when it stops."""
+
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[dict[str, Services]]:
+        # serve waits for PostgreSQL and Redis at start (MEDAPPT_STARTUP_WAIT_S).
+        await wait_for_servers(
+            settings.require_database_url(), settings.require_redis_url(), settings.startup_wait_s
+        )
         # Starlette copies this state into every request's ``request.state``.
-        async with open_services(settings) as services:
-            yield {"services": services}
+        try:
+            async with open_services(settings, tracer_provider) as services:
+                yield {"services": services}
+        finally:
+            process_ended()
+            if tracer_provider is not None:
+                tracer_provider.shutdown()
 
     dev = not settings.is_prod
     graphql = GraphQLApp(
-        build_schema(introspection=dev, suggestions=dev, max_query_cost=settings.max_query_cost),
+        build_schema(
+            introspection=dev,
+            suggestions=dev,
+            max_query_cost=settings.max_query_cost,
+            traced_resolvers=tracer_provider is not None,
+        ),
         graphql_ide="graphiql" if dev else None,
         allow_queries_via_get=False,
     )
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/health", health, methods=["GET"]),
             Route("/ready", ready, methods=["GET"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/metrics", metrics, methods=["GET"]),
         ],
         # Outermost first: every response gets the headers, a 413 included.
         middleware=[
             Middleware(ResponseHeaders),
+            # Every response is logged and counted, the deadline's own included.
+            Middleware(AccessLog),
+            Middleware(
+                Deadline,
+                seconds=settings.request_timeout_s,
+                max_query_cost=settings.max_query_cost,
+            ),
             # The client is the socket's peer unless that is a trusted proxy; then
             # the first address in X-Forwarded-For, from the right, that is not one.
             Middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies)),
@@ -83,3 +114,4 @@ def create_app(settings: Settings) -> Starlette:
         ],
         lifespan=lifespan,
     )
+    return app if tracer_provider is None else traced(app, tracer_provider)

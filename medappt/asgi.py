@@ -3,14 +3,16 @@
 import gc
 import os
 
-from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from medappt.app import create_app
 from services.settings import load_settings
+from services.tracing import tracer_provider_from_environment
 
 
-def app_from_env() -> Starlette:
-    app = create_app(load_settings(os.environ))
+def app_from_env() -> ASGIApp:
+    provider = tracer_provider_from_environment(os.environ, "medappt-api")
+    app = create_app(load_settings(os.environ), provider)
     tune_garbage_collector()
     return app
 

@@ -27,7 +27,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
 
-    commands.add_parser("worker", help="the arq worker alone")
+    worker = commands.add_parser("worker", help="the arq worker alone")
+    worker.add_argument(
+        "--metrics-port", type=int, help="serve Prometheus metrics on this port (GET /metrics)"
+    )
     commands.add_parser("migrate", help="apply database migrations up to head")
 
     user = commands.add_parser("create-user", help="create a user and its profile")
@@ -69,28 +72,37 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
 
             run_dev(settings, host=args.host, port=args.port, data_dir=args.data_dir)
         case "serve":
-            import uvicorn
-
-            from services.logs import LOG_CONFIG, configure_logging
+            from medappt.metrics_dir import metrics_dir
 
             settings.require_servers()
-            configure_logging()
-            uvicorn.run(
-                "medappt.asgi:app_from_env",
-                factory=True,
-                host=args.host,
-                port=args.port,
-                workers=args.workers,
-                log_config=LOG_CONFIG,  # also in each worker process it starts
-                # The app decides whom to believe (MEDAPPT_TRUSTED_PROXIES), not uvicorn.
-                proxy_headers=False,
-            )
-        case "worker":
-            from services.logs import configure_logging
-            from workers.settings import build_worker
+            # Set before anything imports prometheus-client, here or in a worker process.
+            with metrics_dir():
+                import uvicorn
 
-            configure_logging()
-            build_worker(settings).run()
+                from services.logs import configure_logging, log_config
+
+                configure_logging(settings.log_format)
+                uvicorn.run(
+                    "medappt.asgi:app_from_env",
+                    factory=True,
+                    host=args.host,
+                    port=args.port,
+                    workers=args.workers,
+                    # Also in each worker process it starts.
+                    log_config=log_config(settings.log_format),
+                    # medappt.access writes one line per request, with its ids.
+                    access_log=False,
+                    # The app decides whom to believe (MEDAPPT_TRUSTED_PROXIES), not uvicorn.
+                    proxy_headers=False,
+                )
+        case "worker":
+            # One process: its metrics live in memory, whatever serve was given.
+            os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+            from services.logs import configure_logging
+            from workers.supervisor import supervise
+
+            configure_logging(settings.log_format)
+            asyncio.run(supervise(settings, metrics_port=args.metrics_port))
         case "migrate":
             from db.migrate import upgrade
 

@@ -15,7 +15,7 @@ from schema.limits.validation import ValidateDocument
 from schema.mutation import Mutation
 from schema.no_suggestions import ExecutorWithoutSuggestions
 from schema.query import Query
-from schema.request_hooks import CredentialsAndAudit
+from schema.request_hooks import CredentialsAndAudit, ObservedOperation, TracedResolvers
 from schema.scalars import SCALAR_OVERRIDES
 from services.settings import DEFAULT_MAX_QUERY_COST
 
@@ -35,11 +35,14 @@ def build_schema(
     introspection: bool = True,
     suggestions: bool = True,
     max_query_cost: int = DEFAULT_MAX_QUERY_COST,
+    traced_resolvers: bool = False,
 ) -> Schema:
-    """``introspection`` and ``suggestions`` (of names, in errors) are off in prod."""
+    """``introspection`` and ``suggestions`` (of names, in errors) are off in prod;
+    ``traced_resolvers`` only when traces are exported (services/tracing.py)."""
     # Factories, not instances: an extension keeps per-request state. The door
     # (schema/limits) parses, validates and costs in time linear in the document.
     extensions: list[Callable[[], SchemaExtension]] = [
+        TracedResolvers if traced_resolvers else ObservedOperation,
         CredentialsAndAudit,
         ParseWithTokenLimit,
         partial(ValidateDocument, hide_suggestions=not suggestions),

@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
@@ -11,7 +12,8 @@ from domain.caller import Caller, require_signed_in
 from loaders import Loaders, create_loaders
 from services.auth.revoked_tokens import is_revoked
 from services.container import Services
-from services.errors import Unauthenticated
+from services.errors import DomainError, ServiceUnavailable, Unauthenticated
+from services.outages import UNAVAILABLE_MESSAGE
 from services.slot_cache import SlotCache
 
 INVALID_ACCESS = "Invalid or expired access token."
@@ -24,8 +26,9 @@ class Context:
     ip: str | None
     services: Services
     caller: Caller | None
-    # A presented but unusable token: the whole request is refused with it.
-    credentials_error: Unauthenticated | None
+    # A presented but unusable token, or one that could not be checked (Redis down):
+    # the whole request is refused with it.
+    credentials_error: DomainError | None
     audit: AuditTrail
     loaders: Loaders
     _loaders_of_others: dict[Caller, Loaders] = field(default_factory=dict)
@@ -85,9 +88,12 @@ async def authenticate(services: Services, authorization: str | None) -> Caller 
 async def build_context(request: Request, services: Services, request_id: str) -> Context:
     try:
         caller = await authenticate(services, request.headers.get("authorization"))
-        credentials_error = None
+        credentials_error: DomainError | None = None
     except Unauthenticated as error:
         caller, credentials_error = None, error
+    except RedisError:
+        # Revocations live in Redis: without it a revoked token would pass (fail closed).
+        caller, credentials_error = None, ServiceUnavailable(UNAVAILABLE_MESSAGE)
     ip = request.client.host if request.client else None
     audit = AuditTrail(caller=caller, ip=ip, request_id=request_id)
     return Context(

@@ -7,7 +7,8 @@ from strawberry.types import ExecutionContext
 
 from schema.input_errors import name_the_argument
 from services.errors import DomainError, ErrorCode, RateLimited
-from services.logs import describe_exception
+from services.logs import describe_exception, summarize_exception
+from services.outages import UNAVAILABLE_MESSAGE, is_outage
 
 logger = logging.getLogger("medappt.graphql")
 
@@ -25,6 +26,11 @@ def assign_code(error: GraphQLError, execution_context: ExecutionContext | None 
         code = ErrorCode.BAD_USER_INPUT
         document = execution_context.graphql_document if execution_context else None
         name_the_argument(error, document)
+    elif original is not None and is_outage(original):
+        # A server down, slow or out of connections: the client may retry.
+        logger.warning("server unavailable at %s: %s", error.path, summarize_exception(original))
+        code = ErrorCode.SERVICE_UNAVAILABLE
+        error.message = UNAVAILABLE_MESSAGE
     else:
         # The exception's message may quote a patient's data (a key in a DETAIL line).
         cause = describe_exception(original) if original else error.message

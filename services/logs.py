@@ -15,6 +15,8 @@ import traceback
 from collections.abc import Mapping
 from typing import Any, Final
 
+from services.settings import LogFormat
+
 LOG_FORMAT: Final = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 # Messages made by code, not by data: worth keeping for whoever debugs.
@@ -90,40 +92,36 @@ def _safe_argument(value: object) -> object:
     return summarize_exception(value) if isinstance(value, BaseException) else value
 
 
-class WithoutQueryString(logging.Filter):
-    """uvicorn's access line shows the query string, where a GET may carry variables."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple) and len(record.args) >= 3:
-            path = record.args[2]
-            if isinstance(path, str) and "?" in path:
-                record.args = (*record.args[:2], path.partition("?")[0], *record.args[3:])
-        return True
-
-
-# For logging.config.dictConfig and uvicorn's ``log_config``: uvicorn's own
-# handlers would bypass the formatter, so its loggers propagate to ours.
-LOG_CONFIG: Final[dict[str, Any]] = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"private": {"()": PrivateFormatter, "fmt": LOG_FORMAT}},
-    "filters": {"without_query_string": {"()": WithoutQueryString}},
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "private"}},
-    "root": {"level": "INFO", "handlers": ["stderr"]},
-    "loggers": {
-        # Undo uvicorn's defaults where they were applied before (tests serve in-process).
-        "uvicorn": {"propagate": True},
-        "uvicorn.error": {"propagate": True},
-        "uvicorn.access": {"propagate": True, "filters": ["without_query_string"]},
-        # The outbox relay runs every second; arq's line per job would drown the rest.
-        "arq.worker": {"level": "WARNING"},
-        # At DEBUG these write result rows and request bodies, whatever the root level.
-        "sqlalchemy.engine": {"level": "WARNING"},
-        "botocore": {"level": "WARNING"},
-        "aiobotocore": {"level": "WARNING"},
-    },
-}
+def log_config(log_format: LogFormat = "text") -> dict[str, Any]:
+    """For logging.config.dictConfig and uvicorn's ``log_config``: uvicorn's own
+    handlers would bypass the formatter, so its loggers propagate to ours."""
+    formatter: dict[str, Any] = (
+        {"()": "services.json_logs.JsonFormatter"}
+        if log_format == "json"
+        else {"()": PrivateFormatter, "fmt": LOG_FORMAT}
+    )
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"private": formatter},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "private"}},
+        "root": {"level": "INFO", "handlers": ["stderr"]},
+        "loggers": {
+            # Undo uvicorn's defaults where they were applied before (tests serve
+            # in-process). Its access lines are off: medappt.access writes one per
+            # request, with the request's ids and without the query string.
+            "uvicorn": {"propagate": True},
+            "uvicorn.error": {"propagate": True},
+            "uvicorn.access": {"propagate": True, "level": "WARNING"},
+            # The outbox relay runs every second; arq's line per job would drown the rest.
+            "arq.worker": {"level": "WARNING"},
+            # At DEBUG these write result rows and request bodies, whatever the root level.
+            "sqlalchemy.engine": {"level": "WARNING"},
+            "botocore": {"level": "WARNING"},
+            "aiobotocore": {"level": "WARNING"},
+        },
+    }
 
 
-def configure_logging() -> None:
-    logging.config.dictConfig(LOG_CONFIG)
+def configure_logging(log_format: LogFormat = "text") -> None:
+    logging.config.dictConfig(log_config(log_format))

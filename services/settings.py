@@ -11,6 +11,7 @@ from typing import Literal
 from services.rate_limits.budgets import RateLimits, parse_rate_limits
 
 Environment = Literal["dev", "prod"]
+LogFormat = Literal["json", "text"]
 
 # Above every query of the frontends, tests and benchmarks (the largest, 20
 # doctors with a day of slots each, costs 28,861), below 100 doctors with a
@@ -67,6 +68,18 @@ class Settings:
     notify_provider_timeout_seconds: float
     # How often each worker looks for due messages and claims left by dead workers.
     notify_rescan_seconds: int
+    # Operations (README "Operating it"): log lines, timeouts, pools, start-up.
+    log_format: LogFormat
+    statement_timeout_ms: int
+    lock_timeout_ms: int
+    idle_in_transaction_timeout_ms: int
+    request_timeout_s: float
+    db_pool_size: int
+    db_max_overflow: int
+    redis_max_connections: int
+    redis_timeout_ms: int
+    s3_timeout_s: float
+    startup_wait_s: float
 
     @property
     def is_prod(self) -> bool:
@@ -166,6 +179,19 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             _positive_int(environ, "MEDAPPT_NOTIFY_PROVIDER_TIMEOUT_SECONDS", 30)
         ),
         notify_rescan_seconds=_divisor_of_a_minute(environ, "MEDAPPT_NOTIFY_RESCAN_SECONDS", 15),
+        log_format=_log_format(environ, "json" if env == "prod" else "text"),
+        statement_timeout_ms=_positive_int(environ, "MEDAPPT_STATEMENT_TIMEOUT_MS", 5000),
+        lock_timeout_ms=_positive_int(environ, "MEDAPPT_LOCK_TIMEOUT_MS", 2000),
+        idle_in_transaction_timeout_ms=_positive_int(
+            environ, "MEDAPPT_IDLE_IN_TRANSACTION_TIMEOUT_MS", 30_000
+        ),
+        request_timeout_s=float(_positive_int(environ, "MEDAPPT_REQUEST_TIMEOUT_S", 15)),
+        db_pool_size=_positive_int(environ, "MEDAPPT_DB_POOL_SIZE", 10),
+        db_max_overflow=_whole_number(environ, "MEDAPPT_DB_MAX_OVERFLOW", 10),
+        redis_max_connections=_positive_int(environ, "MEDAPPT_REDIS_MAX_CONNECTIONS", 50),
+        redis_timeout_ms=_positive_int(environ, "MEDAPPT_REDIS_TIMEOUT_MS", 500),
+        s3_timeout_s=float(_positive_int(environ, "MEDAPPT_S3_TIMEOUT_S", 10)),
+        startup_wait_s=float(_whole_number(environ, "MEDAPPT_STARTUP_WAIT_S", 60)),
     )
     if settings.is_prod:
         settings.require_servers()
@@ -239,6 +265,24 @@ def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
     if not raw.isdigit() or int(raw) == 0:
         raise ConfigError(f"{name} must be a positive whole number, not {raw!r}")
     return int(raw)
+
+
+def _whole_number(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}")
+    return int(raw)
+
+
+def _log_format(environ: Mapping[str, str], default: LogFormat) -> LogFormat:
+    raw = environ.get("MEDAPPT_LOG_FORMAT", "").strip() or default
+    if raw == "json":
+        return "json"
+    if raw == "text":
+        return "text"
+    raise ConfigError(f"MEDAPPT_LOG_FORMAT must be 'json' or 'text', not {raw!r}")
 
 
 def _divisor_of_a_minute(environ: Mapping[str, str], name: str, default: int) -> int:

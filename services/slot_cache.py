@@ -11,6 +11,7 @@ change committed may finish after it, but what it stores carries an older stamp 
 never be served: a stale read cannot repopulate the cache.
 """
 
+import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -18,6 +19,14 @@ from datetime import date
 from typing import NamedTuple
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from services.metrics import SLOT_CACHE_REQUESTS
+
+logger = logging.getLogger("services.slot_cache")
+_HITS = SLOT_CACHE_REQUESTS.labels(result="hit")
+_MISSES = SLOT_CACHE_REQUESTS.labels(result="miss")
+_UNAVAILABLE = SLOT_CACHE_REQUESTS.labels(result="unavailable")
 
 
 class DayKey(NamedTuple):
@@ -43,6 +52,8 @@ class StaleDays:
 TTL_SECONDS = 300
 # A stamp must outlive the days stored under it; one that expires early only costs misses.
 STAMP_TTL_SECONDS = 86_400
+# The stamp of a day read while Redis did not answer: computed, served, never stored.
+UNKNOWN_STAMP = -1
 _COUNTER = "slots:stamp"
 
 # KEYS[1] is the counter, the others the stamps to set; ARGV[1] their TTL. Atomic, so
@@ -99,13 +110,19 @@ class SlotCache:
         self._stamp = redis.register_script(_STAMP_SCRIPT)
 
     async def read(self, keys: Sequence[DayKey]) -> CacheRead:
-        """Stamps and cached days for all keys in one round trip (one MGET)."""
+        """Stamps and cached days for all keys in one round trip (one MGET). Without
+        Redis every day is a miss: slots come straight from PostgreSQL."""
         names: dict[str, int] = {}
         where: list[tuple[DayKey, list[int], int]] = []
         for key in keys:
             places = [names.setdefault(name, len(names)) for name in _stamps_of(key)]
             where.append((key, places, names.setdefault(_day_key(key), len(names))))
-        values = await self.redis.mget(list(names)) if names else []
+        try:
+            values = await self.redis.mget(list(names)) if names else []
+        except RedisError as error:
+            logger.warning("slot cache unavailable, days computed: %s", type(error).__name__)
+            _UNAVAILABLE.inc(len(where))
+            return CacheRead({}, dict.fromkeys(keys, UNKNOWN_STAMP))
         hits: dict[DayKey, bytes] = {}
         stamps: dict[DayKey, int] = {}
         for key, places, place in where:
@@ -117,15 +134,22 @@ class SlotCache:
                     hits[key] = encoded
                     continue
             stamps[key] = stamp
+        _HITS.inc(len(hits))
+        _MISSES.inc(len(stamps))
         return CacheRead(hits, stamps)
 
     async def store(self, days: dict[DayKey, tuple[int, bytes]]) -> None:
-        if not days:
+        """Best effort: a day that could not be stored is computed again next time."""
+        known = {key: value for key, value in days.items() if value[0] != UNKNOWN_STAMP}
+        if not known:
             return
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for key, (stamp, day) in days.items():
-                pipe.set(_day_key(key), _encode(stamp, day), ex=TTL_SECONDS)
-            await pipe.execute()
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for key, (stamp, day) in known.items():
+                    pipe.set(_day_key(key), _encode(stamp, day), ex=TTL_SECONDS)
+                await pipe.execute()
+        except RedisError as error:
+            logger.warning("slot cache unavailable, days not stored: %s", type(error).__name__)
 
     async def invalidate(self, doctor_ids: Iterable[uuid.UUID]) -> None:
         """Every cached day of these doctors. Call after the commit of the change."""

@@ -26,8 +26,9 @@ def s3_client(settings: Settings) -> "AbstractAsyncContextManager[S3Client]":
             # Path-style addressing works with S3-compatible servers on any host name.
             s3={"addressing_style": "path"},
             max_pool_connections=50,
-            connect_timeout=5,
-            read_timeout=30,
+            # MEDAPPT_S3_TIMEOUT_S: for each attempt's connect and each read.
+            connect_timeout=settings.s3_timeout_s,
+            read_timeout=settings.s3_timeout_s,
             retries={"max_attempts": 3, "mode": "standard"},
         ),
     )

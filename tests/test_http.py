@@ -26,7 +26,10 @@ async def test_health_and_ready(client: httpx.AsyncClient) -> None:
 
 
 async def test_ready_reports_an_unreachable_redis(settings: Settings) -> None:
-    unreachable = dataclasses.replace(settings, redis_url="redis://127.0.0.1:9/0")
+    # No start-up wait: the API starts at once and says it is not ready.
+    unreachable = dataclasses.replace(
+        settings, redis_url="redis://127.0.0.1:9/0", startup_wait_s=0.0
+    )
     async with serving(unreachable) as url, httpx.AsyncClient(base_url=url) as http:
         ready = await http.get("/ready")
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enums import Role
 from schema import input_limits
-from services.logs import LOG_CONFIG, LOG_FORMAT, PrivateFormatter, describe_exception
+from services.logs import LOG_FORMAT, PrivateFormatter, describe_exception, log_config
 from services.settings import Settings
 from tests.support.scheduling import local, make_monday_world, signed_in
 from tests.support.worker import run_worker
@@ -44,10 +44,11 @@ def server_log() -> Iterator[list[str]]:
     handler = _Lines()
     handler.setFormatter(PrivateFormatter(LOG_FORMAT))
     root = logging.getLogger()
-    configured = {name: logging.getLogger(name) for name in LOG_CONFIG["loggers"]}
+    loggers = log_config()["loggers"]
+    configured = {name: logging.getLogger(name) for name in loggers}
     saved = {name: (lg.level, lg.propagate) for name, lg in {"": root, **configured}.items()}
     for name, logger in configured.items():
-        settings = LOG_CONFIG["loggers"][name]
+        settings = loggers[name]
         # uvicorn's own loggers at DEBUG too; the libraries that log rows stay held back.
         logger.setLevel(settings.get("level", logging.DEBUG))
         logger.propagate = settings.get("propagate", logger.propagate)

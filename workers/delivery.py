@@ -12,6 +12,7 @@ from db.enums import AppointmentStatus, NotificationChannel, NotificationKind, N
 from db.models import Notification
 from domain.message_claims import lock_message, settle, skip, take_claim
 from domain.notifications import appointment_facts
+from services.metrics import NOTIFICATIONS
 from services.settings import Settings
 from workers.channels.base import Channel, PermanentSendError, RetryableSendError
 from workers.messages import render
@@ -71,7 +72,7 @@ async def deliver(
             reason = "no consent or no address for this channel"
         if reason is not None:
             skip(locked, reason)
-            return NotificationStatus.SKIPPED
+            return _counted(notification.channel, NotificationStatus.SKIPPED)
         attempt = take_claim(locked, claim_lease(settings))
         kind, channel = notification.kind, notification.channel
     assert address is not None
@@ -84,7 +85,7 @@ async def deliver(
         failure = error if isinstance(error, RetryableSendError) else _timed_out(settings)
         if attempt >= settings.notify_max_attempts:
             await _settle(sessions, notification_id, attempt, NotificationStatus.DEAD, str(failure))
-            return NotificationStatus.DEAD
+            return _counted(channel, NotificationStatus.DEAD)
         wait = max(
             backoff_seconds(attempt, settings.notify_retry_base_seconds),
             float(failure.retry_after or 0),
@@ -97,10 +98,11 @@ async def deliver(
             str(failure),
             retry_in=wait,
         )
+        NOTIFICATIONS.labels(channel=channel.value, status="RETRY").inc()
         raise RetryLater(wait) from error
     except PermanentSendError as error:
         await _settle(sessions, notification_id, attempt, NotificationStatus.FAILED, str(error))
-        return NotificationStatus.FAILED
+        return _counted(channel, NotificationStatus.FAILED)
     async with sessions.begin() as session:
         ours = await settle(
             session,
@@ -117,7 +119,13 @@ async def deliver(
         notification_id,
         delivery.provider_message_id,
     )
-    return NotificationStatus.SENT
+    return _counted(channel, NotificationStatus.SENT)
+
+
+def _counted(channel: NotificationChannel, status: NotificationStatus) -> NotificationStatus:
+    """``medappt_notifications_total``: one per attempt's outcome (RETRY for a retry)."""
+    NOTIFICATIONS.labels(channel=channel.value, status=status.value).inc()
+    return status
 
 
 def _stale(

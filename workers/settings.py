@@ -21,12 +21,19 @@ from workers.notifications import (
     send_notification,
 )
 from workers.outbox import relay_outbox
+from workers.queue_metrics import count_queued_jobs
 from workers.serialization import deserialize_job, serialize_job
 
 
 async def startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx["settings"]
-    ctx["engine"] = create_engine(settings.require_database_url(), pool_size=5)
+    ctx["engine"] = create_engine(
+        settings.require_database_url(),
+        pool_size=5,
+        statement_timeout_ms=settings.statement_timeout_ms,
+        lock_timeout_ms=settings.lock_timeout_ms,
+        idle_in_transaction_timeout_ms=settings.idle_in_transaction_timeout_ms,
+    )
     ctx["sessions"] = session_factory(ctx["engine"])
     # One pooled HTTP client for every provider call of this worker.
     ctx["http"] = http_client(settings.notify_provider_timeout_seconds)
@@ -61,6 +68,7 @@ def cron_jobs(settings: Settings) -> list[CronJob]:
     return [
         # Every second: a booking's confirmation should not wait for the relay.
         cron(relay_outbox, second=None, unique=True, run_at_startup=True),
+        cron(count_queued_jobs, second=None, unique=True, run_at_startup=True),
         cron(
             send_due_notifications,
             second=set(range(0, 60, settings.notify_rescan_seconds)),

@@ -4,6 +4,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from medappt.http.error_body import error_response
 from services.errors import ErrorCode
+from services.request_record import note_outcome
 
 
 class BodyLimit:
@@ -43,6 +44,7 @@ class BodyLimit:
         await self.app(scope, _replay(body, receive), send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        note_outcome(ErrorCode.PAYLOAD_TOO_LARGE.value)
         response = error_response(
             413,
             f"The request body is larger than {self.max_bytes} bytes.",

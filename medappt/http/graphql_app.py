@@ -14,6 +14,7 @@ from medappt.http.error_body import error_response
 from medappt.http.response_headers import request_id_of
 from schema.context import Context, build_context
 from services.errors import ErrorCode
+from services.request_record import note_outcome
 
 NOT_AN_OBJECT = "The request body must be a JSON object."
 NOT_JSON = "The request body is not valid JSON."
@@ -31,6 +32,7 @@ class GraphQLApp(GraphQL[Context, None]):
             # Strawberry answers these in plain text; clients expect one shape.
             code = ErrorCode.NOT_FOUND if error.status_code == 404 else ErrorCode.BAD_USER_INPUT
             settings = request.state.services.settings
+            note_outcome(code.value)
             response = error_response(
                 error.status_code, error.reason, code, settings.max_query_cost
             )
@@ -59,9 +61,19 @@ class GraphQLApp(GraphQL[Context, None]):
         sub_response: Response,
     ) -> Response:
         response = super().create_response(response_data, sub_response)
-        if isinstance(response_data, dict) and (wait := _retry_after(response_data)):
-            response.headers["Retry-After"] = str(wait)
+        if isinstance(response_data, dict):
+            note_outcome(_first_code(response_data))
+            if wait := _retry_after(response_data):
+                response.headers["Retry-After"] = str(wait)
         return response
+
+
+def _first_code(response_data: GraphQLHTTPResponse) -> str:
+    """``OK`` for a response without errors, else its first error's code."""
+    for error in response_data.get("errors") or ():
+        code = error.get("extensions", {}).get("code") if isinstance(error, dict) else None
+        return str(code or ErrorCode.INTERNAL_SERVER_ERROR.value)
+    return "OK"
 
 
 def _retry_after(response_data: GraphQLHTTPResponse) -> int | None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from services.errors import RateLimited
+from services.metrics import RATE_LIMITED
 
 WINDOW_SECONDS = 3600
 MAX_FAILURES_PER_ACCOUNT = 100
@@ -45,6 +46,7 @@ class LoginLimiter:
         waits = [account_ttl] if account_failures > MAX_FAILURES_PER_ACCOUNT else []
         waits += [ip_ttl] if ip_failures > MAX_FAILURES_PER_IP else []
         if waits:
+            RATE_LIMITED.labels(limit="failed_logins").inc()
             raise RateLimited(TOO_MANY, retry_after=max(waits))
 
     async def release(self, email: str, ip: str | None) -> None:

@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from services.errors import RateLimited, ServiceUnavailable
+from services.metrics import RATE_LIMITED
 from services.rate_limits.budgets import RateLimits
 from services.rate_limits.token_buckets import Charge, spend
 
@@ -57,6 +58,7 @@ async def charge_request(
         logger.warning("rate limits unavailable, request let through: %s", type(error).__name__)
         return
     if wait:
+        RATE_LIMITED.labels(limit="request").inc()
         raise RateLimited(
             f"Too many requests from this client; try again in {wait} s.", retry_after=wait
         )

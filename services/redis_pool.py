@@ -1,0 +1,38 @@
+"""The Redis client of a process: a bounded pool, timeouts, and a gate for outages."""
+
+from collections.abc import Callable
+from typing import Any
+
+from redis.asyncio import BlockingConnectionPool, Redis
+
+
+class GatedConnectionPool(BlockingConnectionPool):
+    """Asks ``gate`` before handing out a connection: while Redis is known to be down
+    it raises Redis's ConnectionError at once, instead of a wait for a socket timeout."""
+
+    def __init__(self, *, gate: Callable[[], None] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.gate = gate
+
+    async def get_connection(self, *args: Any, **kwargs: Any) -> Any:
+        if self.gate is not None:
+            self.gate()
+        return await super().get_connection(*args, **kwargs)
+
+
+def redis_client(
+    url: str, *, max_connections: int, timeout_ms: int, gate: Callable[[], None] | None = None
+) -> Redis:
+    """At most ``max_connections`` (MEDAPPT_REDIS_MAX_CONNECTIONS); a command waits as
+    long for a free one, and a reply, as ``timeout_ms`` (MEDAPPT_REDIS_TIMEOUT_MS)."""
+    seconds = timeout_ms / 1000
+    pool = GatedConnectionPool.from_url(
+        url,
+        gate=gate,
+        max_connections=max_connections,
+        timeout=seconds,
+        socket_timeout=seconds,
+        socket_connect_timeout=seconds,
+    )
+    # from_pool: closing the client closes its connections too.
+    return Redis.from_pool(pool)
