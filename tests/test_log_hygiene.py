@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enums import Role
 from schema import input_limits
+from services.json_logs import JsonFormatter
 from services.logs import LOG_FORMAT, PrivateFormatter, describe_exception, log_config
 from services.settings import Settings
 from tests.support.scheduling import local, make_monday_world, signed_in
@@ -38,11 +39,11 @@ class _Lines(logging.Handler):
 
 
 @contextlib.contextmanager
-def server_log() -> Iterator[list[str]]:
+def server_log(formatter: logging.Formatter | None = None) -> Iterator[list[str]]:
     """Every line this process logs (the API served here, and the worker run here), at
     DEBUG, formatted and with logger levels as `medappt serve` and `worker` set them."""
     handler = _Lines()
-    handler.setFormatter(PrivateFormatter(LOG_FORMAT))
+    handler.setFormatter(formatter or PrivateFormatter(LOG_FORMAT))
     root = logging.getLogger()
     loggers = log_config()["loggers"]
     configured = {name: logging.getLogger(name) for name in loggers}
@@ -148,6 +149,29 @@ async def test_refused_inputs_leave_no_trace(
 
     assert codes == [["BAD_USER_INPUT"]] * 16 + [["NOT_FOUND"], ["BAD_USER_INPUT"]]
     assert lines, "the server logs nothing at DEBUG: the capture is broken"
+    assert leaks(lines) == []
+
+
+async def test_json_access_lines_name_each_request_and_nothing_it_carried(
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    with server_log(JsonFormatter()) as lines:
+        codes = await _send_bad_inputs(client, sessions, settings)
+
+    records = [json.loads(line) for line in lines]  # every line is one JSON object
+    access = [record for record in records if record["logger"] == "medappt.access"]
+    assert [record["code"] for record in access] == [first for first, *_ in codes]
+    assert [record["operation"] for record in access] == [*"RRRRRRLSCCCCDBBUUA"]
+    assert {(record["method"], record["path"], record["status"]) for record in access} == {
+        ("POST", "/graphql", 200)
+    }
+    # The callers with a token are named by their user id; the others by null.
+    assert [record["user_id"] is not None for record in access] == [False] * 8 + [True] * 9 + [
+        False
+    ]
+    assert all(len(record["request_id"]) == 32 for record in access)
+    assert len({record["request_id"] for record in access}) == len(access)
+    assert all(record["duration_ms"] > 0 for record in access)
     assert leaks(lines) == []
 
 

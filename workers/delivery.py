@@ -20,6 +20,11 @@ from workers.messages import render
 logger = logging.getLogger("medappt.notifications")
 
 CLAIM_MARGIN_SECONDS = 60.0
+# Every series from the start, so that rates and dashboards see zeros, not gaps.
+_OUTCOMES = ("SENT", "FAILED", "DEAD", "SKIPPED", "RETRY")
+for _channel in NotificationChannel:
+    for _outcome in _OUTCOMES:
+        NOTIFICATIONS.labels(channel=_channel.value, status=_outcome)
 
 
 class RetryLater(Exception):

@@ -39,13 +39,22 @@ class EmbeddedPostgres:
     """A PostgreSQL server on a free 127.0.0.1 port, with its cluster in `data_dir/pgdata`.
 
     With ``primary_port``, a new cluster is a streaming replica of the server on that
-    port (a base backup of it), read-only and following it as it changes.
+    port (a base backup of it), read-only and following it as it changes. With
+    ``port``, it listens there (a test's clients may be waiting for it already).
     """
 
-    def __init__(self, data_dir: Path, durable: bool, *, primary_port: int | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        durable: bool,
+        *,
+        primary_port: int | None = None,
+        port: int | None = None,
+    ) -> None:
         self.data_dir = data_dir.resolve()
         self.durable = durable
         self.primary_port = primary_port
+        self._wanted_port = port
         self._pgdata = self.data_dir / "pgdata"
         self._os_user = _OS_USER if os.geteuid() == 0 else None
         self._process: ManagedProcess | None = None
@@ -62,6 +71,13 @@ class EmbeddedPostgres:
     def url(self) -> str:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"
 
+    @property
+    def pid(self) -> int:
+        """The postmaster's, which is also its process group's: its backends are in it."""
+        if self._process is None:
+            raise RuntimeError("EmbeddedPostgres is not running")
+        return self._process.pid
+
     def start(self) -> None:
         self._pgdata.mkdir(mode=0o700, parents=True, exist_ok=True)
         if self._os_user is not None:
@@ -72,7 +88,7 @@ class EmbeddedPostgres:
                 self._initdb()
             else:
                 self._base_backup(self.primary_port)
-        port = free_port()
+        port = self._wanted_port or free_port()
         args = [
             str(_BIN / "postgres"),
             *("-D", str(self._pgdata)),

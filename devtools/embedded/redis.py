@@ -28,6 +28,12 @@ class EmbeddedRedis:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
+    @property
+    def pid(self) -> int:
+        if self._process is None:
+            raise RuntimeError("EmbeddedRedis is not running")
+        return self._process.pid
+
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         port = free_port()

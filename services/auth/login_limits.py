@@ -12,6 +12,7 @@ WINDOW_SECONDS = 3600
 MAX_FAILURES_PER_ACCOUNT = 100
 MAX_FAILURES_PER_IP = 1000
 TOO_MANY = "Too many failed sign-in attempts. Try again later."
+_REFUSED = RATE_LIMITED.labels(limit="failed_logins")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +47,7 @@ class LoginLimiter:
         waits = [account_ttl] if account_failures > MAX_FAILURES_PER_ACCOUNT else []
         waits += [ip_ttl] if ip_failures > MAX_FAILURES_PER_IP else []
         if waits:
-            RATE_LIMITED.labels(limit="failed_logins").inc()
+            _REFUSED.inc()
             raise RateLimited(TOO_MANY, retry_after=max(waits))
 
     async def release(self, email: str, ip: str | None) -> None:

@@ -18,6 +18,7 @@ from services.rate_limits.budgets import RateLimits
 from services.rate_limits.token_buckets import Charge, spend
 
 logger = logging.getLogger("services.rate_limits")
+_REFUSED = RATE_LIMITED.labels(limit="request")
 
 # Longer than a healthy round trip by far; short enough that a hung Redis
 # does not hold every request.
@@ -58,7 +59,7 @@ async def charge_request(
         logger.warning("rate limits unavailable, request let through: %s", type(error).__name__)
         return
     if wait:
-        RATE_LIMITED.labels(limit="request").inc()
+        _REFUSED.inc()
         raise RateLimited(
             f"Too many requests from this client; try again in {wait} s.", retry_after=wait
         )

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from opentelemetry.sdk.trace import TracerProvider
 
 from devtools.embedded.process import free_port
 from medappt.app import create_app
@@ -21,10 +22,12 @@ class _InLoopServer(uvicorn.Server):
 
 
 @contextlib.asynccontextmanager
-async def serving(settings: Settings) -> AsyncIterator[str]:
+async def serving(
+    settings: Settings, tracer_provider: TracerProvider | None = None
+) -> AsyncIterator[str]:
     port = free_port()
     config = uvicorn.Config(
-        create_app(settings),
+        create_app(settings, tracer_provider),
         host="127.0.0.1",
         port=port,
         log_level="warning",
