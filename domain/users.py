@@ -8,13 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.enums import Role
 from db.ids import uuid7
 from db.models import Doctor, Patient, User
+from domain.auth.password_policy import check_new_password
 from domain.clock import clock
 from domain.errors import BadUserInput
 from domain.validation import email_problem, phone_problem, text_problem
 from medappt.passwords import hash_password
 
-MIN_PASSWORD_LENGTH: Final = 8
-MAX_PASSWORD_LENGTH: Final = 256
 DEFAULT_SPECIALTY: Final = "General Practice"
 MAX_NAME_LENGTH: Final = 200  # the name columns of doctors and patients
 
@@ -39,12 +38,7 @@ def _check_profile(name: str, password: str, date_of_birth: date | None, phone: 
         raise BadUserInput("`name` must not be empty.")
     if problem := text_problem(name, MAX_NAME_LENGTH):
         raise BadUserInput(f"`name`: {problem}.")
-    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
-        raise BadUserInput(
-            f"The password must have {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters."
-        )
-    if problem := text_problem(password, MAX_PASSWORD_LENGTH):
-        raise BadUserInput(f"The password {problem}.")
+    check_new_password(password)
     if date_of_birth is not None and date_of_birth > clock.now().date():
         raise BadUserInput("`dateOfBirth` must not be in the future.")
     if phone is not None and phone_problem(phone):

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from db.engine import create_engine, session_factory
 from medappt.auth.tokens import TokenService
 from medappt.clinic_directory import ClinicDirectory
+from medappt.document_store import DocumentStore
 from medappt.documents import DocumentLinks
 from medappt.settings import Settings
 from medappt.slot_cache import SlotCache
@@ -31,6 +32,7 @@ class Services:
     s3: "S3Client"
     tokens: TokenService
     documents: DocumentLinks
+    document_store: DocumentStore
     slot_cache: SlotCache
     clinics: ClinicDirectory
 
@@ -63,6 +65,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             s3=s3,
             tokens=tokens,
             documents=DocumentLinks(s3, settings.s3_bucket, settings.document_url_seconds),
+            document_store=DocumentStore(s3, settings.s3_bucket),
             slot_cache=SlotCache(redis),
             clinics=ClinicDirectory(sessions),
         )

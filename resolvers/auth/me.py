@@ -1,5 +1,4 @@
 import strawberry
-from sqlalchemy import select
 
 from db.models import User as UserRow
 from medappt.context import Context
@@ -11,5 +10,5 @@ async def resolve_me(info: strawberry.Info[Context]) -> User | None:
     if caller is None:
         return None
     async with info.context.sessions() as session:
-        email = await session.scalar(select(UserRow.email).where(UserRow.id == caller.user_id))
-    return User.of(email, caller) if email is not None else None
+        row = await session.get(UserRow, caller.user_id)
+    return User.of(row, caller) if row is not None else None
