@@ -3,9 +3,9 @@ SHA-256 says: checked as they stream by, so a 50 MiB file is never held whole.
 
 Leading bytes must be identified as the declared type by puremagic and also carry the
 contract's signature: puremagic alone is lax for a check that keeps executables out
-(it takes ``%PDF`` after a line break, two bytes ``FFD8`` for a JPEG, the text
-``\x89PNG`` for a PNG). Plain text is valid UTF-8 without NUL, which only the whole
-file can show.
+(it takes ``%PDF`` after a line break, two bytes ``FFD8`` for a JPEG, and the
+escaped text ``\\x89PNG`` for a PNG). Plain text is valid UTF-8 without NUL, which
+only the whole file can show.
 """
 
 import codecs

@@ -251,3 +251,23 @@ async def test_who_may_ask_for_a_phone_code(
         ("There is no phone number to verify; add one with updateMyProfile.", "BAD_USER_INPUT")
     ]
     assert _errors(anonymous) == [("Sign in first.", "UNAUTHENTICATED")]
+
+
+async def test_a_link_the_provider_failed_to_take_is_sent_again_and_works(
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession],
+    worker_settings: Settings, sendgrid: FakeSendGrid,
+) -> None:  # fmt: skip
+    sendgrid.fail_next([503])
+    await register(client, email=EMAIL)
+
+    await run_worker(worker_settings, sessions)
+    [link] = links(sendgrid, "verify-email", EMAIL)
+    verified = await ok(client, VERIFY_EMAIL, {"token": token_of(link)})
+
+    assert sendgrid.attempts == 2
+    assert verified["verifyEmail"]["emailVerified"] is True
+    async with sessions() as session:
+        secrets = (await session.scalars(select(AccountToken))).all()
+    # The first secret never reached anyone and was retired by the second.
+    assert len(secrets) == 2
+    assert all(secret.used_at is not None for secret in secrets)

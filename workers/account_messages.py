@@ -144,8 +144,9 @@ async def _send(
             logger.warning("%s not sent after %d attempts: %s", what, attempt, type(error).__name__)
             return FAILED
         raise Retry(defer=backoff_seconds(attempt, settings.notify_retry_base_seconds)) from error
-    except PermanentSendError as error:
-        logger.warning("%s refused by the provider: %s", what, error)
+    except PermanentSendError:
+        # The provider's words may quote the address: the log gets none of them.
+        logger.warning("%s refused by the provider", what)
         return FAILED
     logger.info("%s sent by %s", what, channel.value)
     return SENT
