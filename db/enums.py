@@ -54,3 +54,11 @@ class AuditOutcome(enum.StrEnum):
     ALLOWED = "ALLOWED"
     DENIED = "DENIED"
     FAILED = "FAILED"
+
+
+class AccountTokenPurpose(enum.StrEnum):
+    """What a one-time secret sent to a user proves when it comes back."""
+
+    EMAIL_VERIFICATION = "EMAIL_VERIFICATION"
+    PHONE_VERIFICATION = "PHONE_VERIFICATION"
+    PASSWORD_RESET = "PASSWORD_RESET"

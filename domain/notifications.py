@@ -33,12 +33,15 @@ class AppointmentFacts:
     email: str
     sms_opt_in: bool
     email_opt_in: bool
+    phone_verified: bool
+    email_verified: bool
 
     def address(self, channel: NotificationChannel) -> str | None:
-        """Where to send on ``channel``, or None without consent or an address."""
+        """Where to send on ``channel``, or None without consent or a verified address:
+        an address nobody proved is nobody's to message (SMS pumping, harassment)."""
         if channel is NotificationChannel.SMS:
-            return self.phone if self.sms_opt_in else None
-        return self.email if self.email_opt_in else None
+            return self.phone if self.sms_opt_in and self.phone_verified else None
+        return self.email if self.email_opt_in and self.email_verified else None
 
 
 async def appointment_facts(
@@ -46,7 +49,15 @@ async def appointment_facts(
 ) -> AppointmentFacts | None:
     row = (
         await session.execute(
-            select(Appointment, Doctor.name, Clinic.name, Clinic.timezone, Patient, User.email)
+            select(
+                Appointment,
+                Doctor.name,
+                Clinic.name,
+                Clinic.timezone,
+                Patient,
+                User.email,
+                User.email_verified_at,
+            )
             .join(Doctor, Doctor.id == Appointment.doctor_id)
             .join(Clinic, Clinic.id == Appointment.clinic_id)
             .join(Patient, Patient.id == Appointment.patient_id)
@@ -56,7 +67,7 @@ async def appointment_facts(
     ).one_or_none()
     if row is None:
         return None
-    appointment, doctor_name, clinic_name, timezone, patient, email = row
+    appointment, doctor_name, clinic_name, timezone, patient, email, email_verified_at = row
     return AppointmentFacts(
         appointment=appointment,
         doctor_name=doctor_name,
@@ -67,6 +78,8 @@ async def appointment_facts(
         email=email,
         sms_opt_in=patient.sms_opt_in,
         email_opt_in=patient.email_opt_in,
+        phone_verified=patient.phone_verified_at is not None,
+        email_verified=email_verified_at is not None,
     )
 
 

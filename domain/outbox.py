@@ -14,6 +14,11 @@ class Topic(StrEnum):
     APPOINTMENT_BOOKED = "appointment_booked"
     APPOINTMENT_CANCELLED = "appointment_cancelled"
     APPOINTMENT_RESCHEDULED = "appointment_rescheduled"
+    # Account messages: the worker makes the one-time secret, so it is never stored
+    # anywhere but as a hash.
+    EMAIL_VERIFICATION_REQUESTED = "email_verification_requested"
+    PHONE_VERIFICATION_REQUESTED = "phone_verification_requested"
+    PASSWORD_RESET_REQUESTED = "password_reset_requested"
 
 
 def announce(session: AsyncSession, topic: Topic, payload: dict[str, Any]) -> None:

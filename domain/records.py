@@ -32,12 +32,19 @@ class UploadRequest:
     file_name: str
     content_type: str
     size_bytes: int
+    sha256: str | None = None  # lowercase hex, checked at confirmation
 
 
 def object_key(patient_id: uuid.UUID, record_id: uuid.UUID, file_name: str) -> str:
     # The name the user gave is kept in the row; the key holds a safe copy of it.
     safe = _UNSAFE.sub("_", file_name).strip("._")[:100] or "document"
     return f"patients/{patient_id}/{record_id}/{safe}"
+
+
+def staging_key(final_key: str) -> str:
+    """Where the upload URL writes: never the key a document is served from, so a PUT
+    after confirmation changes nothing anyone reads."""
+    return f"staging/{final_key}"
 
 
 def check_upload(request: UploadRequest, max_bytes: int) -> None:
@@ -71,6 +78,7 @@ async def create_pending(
         file_name=request.file_name,
         content_type=request.content_type,
         size_bytes=request.size_bytes,
+        sha256=request.sha256,
         s3_key=object_key(request.patient_id, record_id, request.file_name),
         status=RecordStatus.PENDING,
     )
@@ -79,8 +87,8 @@ async def create_pending(
     return record
 
 
-def mark_available(record: MedicalRecord, stored_size: int, stored_type: str) -> None:
-    """The stored object must be exactly what was declared."""
+def check_stored(record: MedicalRecord, stored_size: int, stored_type: str) -> None:
+    """The stored object's size and type must be exactly what was declared."""
     if stored_size != record.size_bytes:
         raise BadUserInput(
             f"The uploaded document has {stored_size} bytes, not the declared {record.size_bytes}."
@@ -89,6 +97,9 @@ def mark_available(record: MedicalRecord, stored_size: int, stored_type: str) ->
         raise BadUserInput(
             f"The uploaded document is {stored_type!r}, not the declared {record.content_type!r}."
         )
+
+
+def mark_available(record: MedicalRecord) -> None:
     record.status = RecordStatus.AVAILABLE
     record.uploaded_at = datetime.now(UTC)
 

@@ -1,22 +1,19 @@
-import uuid
 from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import Role
 from db.ids import uuid7
 from db.models import Doctor, Patient, User
+from domain.auth.password_policy import check_new_password
 from domain.clock import clock
 from domain.validation import email_problem, phone_problem, text_problem
 from services.errors import BadUserInput
 from services.passwords import hash_password
 
-MIN_PASSWORD_LENGTH: Final = 8
-MAX_PASSWORD_LENGTH: Final = 256
 DEFAULT_SPECIALTY: Final = "General Practice"
 MAX_NAME_LENGTH: Final = 200  # the name columns of doctors and patients
 
@@ -41,12 +38,7 @@ def _check_profile(name: str, password: str, date_of_birth: date | None, phone: 
         raise BadUserInput("`name` must not be empty.")
     if problem := text_problem(name, MAX_NAME_LENGTH):
         raise BadUserInput(f"`name`: {problem}.")
-    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
-        raise BadUserInput(
-            f"The password must have {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters."
-        )
-    if problem := text_problem(password, MAX_PASSWORD_LENGTH):
-        raise BadUserInput(f"The password {problem}.")
+    check_new_password(password)
     if date_of_birth is not None and date_of_birth > clock.now().date():
         raise BadUserInput("`dateOfBirth` must not be in the future.")
     if phone is not None and phone_problem(phone):
@@ -96,8 +88,3 @@ async def create_user(
         session.add(patient)
     await session.flush()
     return NewUser(user=user, patient=patient, doctor=doctor)
-
-
-async def email_of(session: AsyncSession, user_id: uuid.UUID) -> str | None:
-    """The user's e-mail address, or None if the user is gone."""
-    return await session.scalar(select(User.email).where(User.id == user_id))

@@ -72,7 +72,7 @@ async def authenticate(services: Services, authorization: str | None) -> Caller 
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated(INVALID_ACCESS)
     claims = services.tokens.verify_access(token.strip())
-    if await is_revoked(services.redis, claims.jti):
+    if await is_revoked(services.redis, claims.jti, claims.family_id):
         raise Unauthenticated(INVALID_ACCESS)
     return Caller(
         user_id=claims.user_id,

@@ -13,8 +13,8 @@ from sqlalchemy import String
 from sqlalchemy.orm import InstrumentedAttribute
 
 from db.models import Appointment, Clinic, Doctor, MedicalRecord, Patient, User
+from domain.auth.password_policy import MAX_PASSWORD_LENGTH, password_problem
 from domain.booking import MAX_REASON_LENGTH
-from domain.users import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from domain.validation import (
     MAX_EMAIL_LENGTH,
     email_problem,
@@ -74,11 +74,17 @@ class TimeZone:
 
 
 @dataclass(frozen=True, slots=True)
+class Sha256Hex:
+    def problem(self, value: str) -> str | None:
+        if len(value) == 64 and all(c in "0123456789abcdefABCDEF" for c in value):
+            return None
+        return "64 hexadecimal digits, the SHA-256 of the file"
+
+
+@dataclass(frozen=True, slots=True)
 class NewPassword:
     def problem(self, value: str) -> str | None:
-        if not MIN_PASSWORD_LENGTH <= len(value) <= MAX_PASSWORD_LENGTH:
-            return f"{MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters"
-        return text_problem(value, MAX_PASSWORD_LENGTH)
+        return password_problem(value)
 
 
 PERSON_NAME: Final = Text.of(Patient.name, blank=False)
@@ -98,9 +104,12 @@ PASSWORD: Final = Text(MAX_PASSWORD_LENGTH)
 NEW_EMAIL: Final = Email()
 NEW_PASSWORD: Final = NewPassword()
 PHONE: Final = Phone()
+SHA256_HEX: Final = Sha256Hex()
 TIME_ZONE: Final = TimeZone()
 # For a string whose field declares no limit (tests/test_bad_input_limits.py lists them).
 UNDECLARED: Final = Text(1000)
 # Our own cursors and tokens are far shorter; anything longer is not one of them.
 CURSOR: Final = Text(256)
 TOKEN: Final = Text(4096)
+# A phone code is 6 digits; room for spaces a person may type around them.
+VERIFICATION_CODE: Final = Text(16)

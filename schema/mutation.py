@@ -1,5 +1,14 @@
 import strawberry
 
+from resolvers.accounts.change_password import resolve_change_password
+from resolvers.accounts.deactivate_user import resolve_deactivate_user
+from resolvers.accounts.request_email_verification import resolve_request_email_verification
+from resolvers.accounts.request_password_reset import resolve_request_password_reset
+from resolvers.accounts.request_phone_verification import resolve_request_phone_verification
+from resolvers.accounts.reset_password import resolve_reset_password
+from resolvers.accounts.update_my_profile import resolve_update_my_profile
+from resolvers.accounts.verify_email import resolve_verify_email
+from resolvers.accounts.verify_phone import resolve_verify_phone
 from resolvers.admin.add_schedule_exception import resolve_add_schedule_exception
 from resolvers.admin.add_schedule_template import resolve_add_schedule_template
 from resolvers.admin.create_clinic import resolve_create_clinic
@@ -22,10 +31,10 @@ from schema.checked_arguments import check_arguments
 from schema.permissions import IsAdmin
 from schema.types.clinic import Clinic
 from schema.types.doctor import Doctor
-from schema.types.patient import Appointment
+from schema.types.patient import Appointment, Patient
 from schema.types.record import MedicalRecord, RecordUpload
 from schema.types.schedule import ScheduleException, ScheduleTemplate
-from schema.types.user import AuthPayload
+from schema.types.user import AuthPayload, User
 
 
 @check_arguments
@@ -37,7 +46,43 @@ class Mutation:
         resolver=resolve_refresh_token,
         description="Rotates the refresh token; reusing an old one revokes the session.",
     )
-    logout: bool = strawberry.field(resolver=resolve_logout)
+    logout: bool = strawberry.field(
+        resolver=resolve_logout,
+        description="Ends the session: its refresh token and every access token it issued.",
+    )
+
+    request_email_verification: bool = strawberry.field(
+        resolver=resolve_request_email_verification,
+        description="Signed in: e-mails a link (MEDAPPT_PUBLIC_URL/verify-email?token=T), "
+        "valid 24 hours, once. True, and nothing sent, when the address is verified.",
+    )
+    verify_email: User = strawberry.field(resolver=resolve_verify_email)
+    request_phone_verification: bool = strawberry.field(
+        resolver=resolve_request_phone_verification,
+        description="Patient: texts a 6-digit code, valid 10 minutes and 5 tries. True, and "
+        "nothing sent, when the number is verified.",
+    )
+    verify_phone: Patient = strawberry.field(resolver=resolve_verify_phone)
+    request_password_reset: bool = strawberry.field(
+        resolver=resolve_request_password_reset,
+        description="Always true, in the same time, whether or not the address has an "
+        "account; e-mails a link (MEDAPPT_PUBLIC_URL/reset-password?token=T), valid 30 "
+        "minutes, once.",
+    )
+    reset_password: AuthPayload = strawberry.field(
+        resolver=resolve_reset_password,
+        description="Ends every other session of the user.",
+    )
+    change_password: AuthPayload = strawberry.field(
+        resolver=resolve_change_password,
+        description="Ends every other session of the user, this one included: use the "
+        "returned tokens.",
+    )
+    update_my_profile: Patient = strawberry.field(resolver=resolve_update_my_profile)
+    deactivate_user: User = strawberry.field(
+        resolver=resolve_deactivate_user,
+        description="Admin: no more sign-ins, and every token of the user stops at once.",
+    )
 
     create_clinic: Clinic = strawberry.field(
         resolver=resolve_create_clinic, permission_classes=[IsAdmin]
@@ -83,5 +128,6 @@ class Mutation:
     )
     confirm_record_upload: MedicalRecord = strawberry.field(
         resolver=resolve_confirm_record_upload,
-        description="Checks the uploaded object's size and type, then lists the record.",
+        description="Checks the uploaded document's size, leading bytes and SHA-256, copies "
+        "it where no upload URL reaches, then lists the record.",
     )

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from db.engine import create_engine, session_factory
 from services.auth.tokens import TokenService
 from services.clinic_directory import ClinicDirectory
+from services.document_store import DocumentStore
 from services.documents import DocumentLinks
 from services.metrics import observe_pool
 from services.redis_pool import redis_client
@@ -37,6 +38,7 @@ class Services:
     s3: "S3Client"
     tokens: TokenService
     documents: DocumentLinks
+    document_store: DocumentStore
     slot_cache: SlotCache
     clinics: ClinicDirectory
     # Whether PostgreSQL and Redis answer (/ready), probed in the background.
@@ -100,6 +102,7 @@ async def open_services(
             s3=s3,
             tokens=tokens,
             documents=DocumentLinks(s3, settings.s3_bucket, settings.document_url_seconds),
+            document_store=DocumentStore(s3, settings.s3_bucket),
             slot_cache=SlotCache(redis),
             clinics=ClinicDirectory(sessions),
             health=health,

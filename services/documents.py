@@ -1,10 +1,11 @@
-"""Presigned S3 URLs for documents: PUT to upload, GET to read.
+"""Presigned S3 URLs for documents: PUT to upload (to a staging key), GET to read.
 
 botocore spends 120-250 µs signing one URL, nearly all of it Python. A GET URL is
 reused until half its lifetime has passed, so a page of a hundred records read
 again signs nothing, and the browser sees the same URL and can use its cache.
 """
 
+import base64
 import time
 import uuid
 from collections import OrderedDict
@@ -12,8 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import quote
-
-from botocore.exceptions import ClientError
 
 if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client
@@ -26,12 +25,6 @@ class UploadTicket:
     url: str
     headers: dict[str, str]
     expires_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class StoredObject:
-    size: int
-    content_type: str
 
 
 def content_disposition(file_name: str) -> str:
@@ -73,23 +66,22 @@ class DocumentLinks:
             self._issued.popitem(last=False)
         return url
 
-    async def upload_ticket(self, key: str, content_type: str) -> UploadTicket:
+    async def upload_ticket(
+        self, key: str, content_type: str, sha256: str | None = None
+    ) -> UploadTicket:
+        """A PUT URL for ``key``. With ``sha256`` (hex), the checksum header is signed
+        into the URL: S3 refuses a body whose SHA-256 differs, or a PUT without it."""
+        params = {"Bucket": self._bucket, "Key": key, "ContentType": content_type}
+        headers = {"Content-Type": content_type}
+        if sha256 is not None:
+            checksum = base64.b64encode(bytes.fromhex(sha256)).decode()
+            params["ChecksumSHA256"] = checksum
+            headers["x-amz-checksum-sha256"] = checksum
         url = await self._s3.generate_presigned_url(
-            "put_object",
-            Params={"Bucket": self._bucket, "Key": key, "ContentType": content_type},
-            ExpiresIn=UPLOAD_URL_SECONDS,
+            "put_object", Params=params, ExpiresIn=UPLOAD_URL_SECONDS
         )
         return UploadTicket(
             url=url,
-            headers={"Content-Type": content_type},
+            headers=headers,
             expires_at=datetime.now(UTC) + timedelta(seconds=UPLOAD_URL_SECONDS),
         )
-
-    async def stored(self, key: str) -> StoredObject | None:
-        try:
-            head = await self._s3.head_object(Bucket=self._bucket, Key=key)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
-                return None
-            raise
-        return StoredObject(size=head["ContentLength"], content_type=head.get("ContentType", ""))

@@ -43,6 +43,8 @@ class Settings:
     sendgrid_api_key: str | None
     sendgrid_from: str | None
     sendgrid_base_url: str
+    # Base of the links put in e-mails (verification, password reset), no trailing slash.
+    public_url: str
     data_dir: Path
     # Access and refresh tokens: the current signing key (a private JWK, JSON)
     # and any older public keys still accepted while tokens they signed live.
@@ -158,6 +160,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         sendgrid_api_key=get("SENDGRID_API_KEY"),
         sendgrid_from=get("SENDGRID_FROM"),
         sendgrid_base_url=get("SENDGRID_BASE_URL") or "https://api.sendgrid.com",
+        public_url=_public_url(get("MEDAPPT_PUBLIC_URL") or "http://127.0.0.1:8000"),
         data_dir=Path(get("MEDAPPT_DATA_DIR") or ".medappt"),
         jwt_private_key=get("MEDAPPT_JWT_PRIVATE_KEY"),
         jwt_public_keys=get("MEDAPPT_JWT_PUBLIC_KEYS"),
@@ -223,6 +226,17 @@ def _offsets(raw: str) -> tuple[timedelta, ...]:
         unit = {"h": "hours", "m": "minutes"}[match[2]]
         offsets.append(timedelta(**{unit: int(match[1])}))
     return tuple(sorted(set(offsets), reverse=True))
+
+
+def _public_url(raw: str) -> str:
+    if not _BASE_URL.fullmatch(raw):
+        raise ConfigError(
+            f"MEDAPPT_PUBLIC_URL must be an http(s) URL like https://app.example.com, not {raw!r}"
+        )
+    return raw.rstrip("/")
+
+
+_BASE_URL = re.compile(r"https?://[^/\s?#]+(/[^\s?#]*)?")
 
 
 def _rate_limits(raw: str) -> RateLimits:

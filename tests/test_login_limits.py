@@ -1,14 +1,21 @@
-"""Brute force: the 101st failure within an hour for one account is RATE_LIMITED."""
+"""Brute force: the 101st failure within an hour for one account from one IP is
+RATE_LIMITED there, while the owner elsewhere signs in; the 1,001st from all IPs
+together limits the account everywhere."""
+
+import dataclasses
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enums import AuditOutcome, Role
 from db.models import AuditEntry
+from services.auth.login_limits import MAX_FAILURES_PER_ACCOUNT, WINDOW_SECONDS, LoginLimiter
 from services.settings import Settings
-from tests.support.api import error_codes, graphql
+from tests.support.api import error_codes, graphql, serving
 from tests.support.people import PASSWORD, person
 
 TOO_MANY = "Too many failed sign-in attempts. Try again later."
@@ -94,3 +101,59 @@ async def test_a_success_does_not_count_as_a_failure(
 
     # 99 failures, then 5 successes that leave the count at 99: none is refused.
     assert outcomes == ["UNAUTHENTICATED"] * 99
+
+
+@pytest.fixture(scope="module")
+async def behind_proxy(settings: Settings, api_url: str) -> AsyncIterator[str]:
+    """An API behind a trusted proxy on 127.0.0.1: X-Forwarded-For names the client."""
+    async with serving(dataclasses.replace(settings, trusted_proxies=("127.0.0.1/32",))) as url:
+        yield url
+
+
+async def _from(url: str, ip: str, email: str, password: str) -> list[str]:
+    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+        response = await http.post(
+            "/graphql",
+            json={"query": "mutation { " + _login(email, password) + " }"},
+            headers={"X-Forwarded-For": ip},
+        )
+    return [error["extensions"]["code"] for error in response.json().get("errors", [])]
+
+
+async def test_guessing_from_one_network_leaves_the_owner_elsewhere_signing_in(
+    behind_proxy: str, sessions: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    await person(sessions, settings, Role.PATIENT, "Pat", "pat@example.test")
+    attacker, owner = "203.0.113.66", "198.51.100.7"
+
+    guesses = [await _from(behind_proxy, attacker, "pat@example.test", "wrong password")
+               for _ in range(100)]  # fmt: skip
+    attacker_with_the_password = await _from(behind_proxy, attacker, "pat@example.test", PASSWORD)
+    owner_elsewhere = await _from(behind_proxy, owner, "pat@example.test", PASSWORD)
+    attacker_on_another_account = await _from(
+        behind_proxy, attacker, "someone@example.test", "wrong password"
+    )
+
+    assert guesses == [["UNAUTHENTICATED"]] * 100
+    assert attacker_with_the_password == ["RATE_LIMITED"]
+    assert owner_elsewhere == []
+    assert attacker_on_another_account == ["UNAUTHENTICATED"]
+
+
+async def test_a_thousand_failures_from_everywhere_limit_the_account_everywhere(
+    behind_proxy: str, sessions: async_sessionmaker[AsyncSession], settings: Settings,
+    redis: Redis,
+) -> None:  # fmt: skip
+    await person(sessions, settings, Role.PATIENT, "Pat", "pat@example.test")
+    # 999 failures spread over many networks already (argon2 makes each real one slow).
+    account_key = LoginLimiter._keys("pat@example.test", None)[1][0]
+    assert account_key.startswith("login:failures:account:")
+    await redis.set(account_key, MAX_FAILURES_PER_ACCOUNT - 1, ex=WINDOW_SECONDS)
+
+    thousandth = await _from(behind_proxy, "192.0.2.1", "pat@example.test", "wrong password")
+    owner = await _from(behind_proxy, "198.51.100.7", "pat@example.test", PASSWORD)
+    other_account = await _from(behind_proxy, "198.51.100.7", "other@example.test", "x" * 8)
+
+    assert thousandth == ["UNAUTHENTICATED"]
+    assert owner == ["RATE_LIMITED"]
+    assert other_account == ["UNAUTHENTICATED"]

@@ -24,6 +24,7 @@ from tests.support.servers import (
 
 SCRATCH = "medappt_migration_test"
 TABLES = {
+    "account_tokens",
     "appointments",
     "audit_log",
     "clinics",

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enums import AppointmentStatus, RecordStatus, RecordType, Role
 from db.models import AuditEntry, Doctor, MedicalRecord, Patient
+from domain.records import staging_key
 from services.settings import Settings
 from services.storage import s3_client
 from tests.support.api import error_codes, graphql
@@ -107,7 +108,8 @@ async def test_confirm_refuses_what_does_not_match(
     ]["requestRecordUpload"]
     if uploaded_body is not None:
         assert uploaded_type is not None
-        # The presigned URL is signed for application/pdf: store the odd object directly.
+        # The presigned URL is signed for application/pdf: store the odd object directly,
+        # where the URL would have (the staging key).
         async with s3_client(settings) as s3:
             async with sessions() as session:
                 key = await session.scalar(
@@ -115,7 +117,10 @@ async def test_confirm_refuses_what_does_not_match(
                 )
             assert key is not None
             await s3.put_object(
-                Bucket=settings.s3_bucket, Key=key, Body=uploaded_body, ContentType=uploaded_type
+                Bucket=settings.s3_bucket,
+                Key=staging_key(key),
+                Body=uploaded_body,
+                ContentType=uploaded_type,
             )
 
     body = await graphql(client, CONFIRM, {"id": ticket["record"]["id"]}, token=pat.token)

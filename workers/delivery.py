@@ -74,7 +74,7 @@ async def deliver(
         )
         address = facts.address(notification.channel)
         if reason is None and address is None:
-            reason = "no consent or no address for this channel"
+            reason = "no consent or no verified address for this channel"
         if reason is not None:
             skip(locked, reason)
             return _counted(notification.channel, NotificationStatus.SKIPPED)

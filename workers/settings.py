@@ -11,6 +11,11 @@ from arq.worker import Function, Worker, create_worker
 from db.engine import create_engine, session_factory
 from db.enums import NotificationChannel
 from services.settings import Settings
+from workers.account_messages import (
+    email_verification_requested,
+    password_reset_requested,
+    phone_verification_requested,
+)
 from workers.channels.budgeted import BudgetedChannel
 from workers.channels.factory import channels_from_settings, http_client
 from workers.notifications import (
@@ -38,6 +43,8 @@ async def startup(ctx: dict[str, Any]) -> None:
     # One pooled HTTP client for every provider call of this worker.
     ctx["http"] = http_client(settings.notify_provider_timeout_seconds)
     sms, email = channels_from_settings(settings, ctx["http"])
+    # Verification and reset messages: their budgets were spent when the API accepted them.
+    ctx["account_channels"] = {NotificationChannel.SMS: sms, NotificationChannel.EMAIL: email}
     # Appointment texts per phone number per day (MEDAPPT_RATE_LIMITS `sms`).
     sms = BudgetedChannel(sms, ctx["redis"], settings.rate_limits, "sms")
     ctx["channels"] = {NotificationChannel.SMS: sms, NotificationChannel.EMAIL: email}
@@ -54,6 +61,9 @@ class WorkerSettings:
         appointment_cancelled,
         appointment_rescheduled,
         send_notification,
+        email_verification_requested,
+        phone_verification_requested,
+        password_reset_requested,
     )
     cron_jobs: Sequence[CronJob] | None = None  # from the settings: see cron_jobs()
     on_startup: StartupShutdown | None = startup

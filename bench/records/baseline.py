@@ -126,7 +126,7 @@ async def _reader(services: Services, authorization: str | None) -> Reader:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("Invalid or expired access token.")
     claims = services.tokens.verify_access(token.strip())
-    if services.auth == "full" and await is_revoked(services.redis, claims.jti):
+    if services.auth == "full" and await is_revoked(services.redis, claims.jti, claims.family_id):
         raise Unauthenticated("Invalid or expired access token.")
     return Reader(claims.user_id, claims.role, claims.patient_id)
 

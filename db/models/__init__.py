@@ -1,5 +1,6 @@
 """The whole data model; importing this package registers every table on Base.metadata."""
 
+from db.models.account_tokens import AccountToken
 from db.models.appointments import Appointment
 from db.models.audit import AuditEntry
 from db.models.clinics import Clinic
@@ -13,6 +14,7 @@ from db.models.tokens import RefreshToken, RefreshTokenFamily
 from db.models.users import User
 
 __all__ = [
+    "AccountToken",
     "Appointment",
     "AuditEntry",
     "Clinic",

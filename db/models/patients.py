@@ -1,7 +1,7 @@
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, String, true
+from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, now_column, uuid_pk
@@ -28,6 +28,8 @@ class Patient(Base):
     name: Mapped[str] = mapped_column(String(200))
     date_of_birth: Mapped[date | None] = mapped_column(Date)
     phone: Mapped[str | None] = mapped_column(String(32))
+    # When the owner typed the code texted to this number; a new number starts unverified.
+    phone_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Consent to be contacted per channel; notifications honour it at send time.
     sms_opt_in: Mapped[bool] = mapped_column(Boolean, server_default=true())
     email_opt_in: Mapped[bool] = mapped_column(Boolean, server_default=true())

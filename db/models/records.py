@@ -14,6 +14,7 @@ class MedicalRecord(Base):
     __tablename__ = "medical_records"
     __table_args__ = (
         CheckConstraint("size_bytes > 0", name="size_positive"),
+        CheckConstraint("sha256 ~ '^[0-9a-f]{64}$'", name="sha256_hex"),
         CheckConstraint(
             "(status = 'AVAILABLE') = (uploaded_at IS NOT NULL)", name="uploaded_at_iff_available"
         ),
@@ -41,7 +42,10 @@ class MedicalRecord(Base):
     file_name: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(127))
     size_bytes: Mapped[int] = mapped_column(BigInteger)
+    # The document's final key, written only by the server's copy from the staging key.
     s3_key: Mapped[str] = mapped_column(String(512), unique=True)
+    # Lowercase hex SHA-256 the uploader declared; the stored bytes were checked against it.
+    sha256: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[RecordStatus] = mapped_column(
         text_enum(RecordStatus, "record_status"), server_default=RecordStatus.PENDING.value
     )

@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, Index, String, text, true
+from sqlalchemy import Boolean, DateTime, Index, String, text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, now_column, text_enum, uuid_pk
@@ -27,4 +27,6 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(text_enum(Role, "role"))
     is_active: Mapped[bool] = mapped_column(Boolean, server_default=true())
+    # When the owner followed a link sent to this address; a new address starts unverified.
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = now_column()

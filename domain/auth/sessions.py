@@ -3,6 +3,11 @@
 Every use of a refresh token rotates it. A token that was already rotated and
 comes back was stolen or replayed: the whole family is revoked, so the thief's
 and the owner's newest tokens both stop working.
+
+Ending a session stops its refresh tokens (the family's row) and, through Redis,
+every access token that names it (medappt/auth/revoked_tokens.py). Redis is told
+before the database commits: if the commit then fails, the session's access
+tokens stop early, which is the safe way round.
 """
 
 import hashlib
@@ -11,12 +16,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from redis.asyncio import Redis
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.ids import uuid7
 from db.models import Doctor, Patient, RefreshToken, RefreshTokenFamily, User
 from domain.caller import Caller
+from services.auth.revoked_tokens import end_sessions
 from services.auth.tokens import ACCESS_TOKEN_LIFETIME, TokenService
 from services.errors import Unauthenticated
 
@@ -39,15 +46,24 @@ def _digest(token: str) -> bytes:
 async def _profile_ids(
     session: AsyncSession, user: User
 ) -> tuple[uuid.UUID | None, uuid.UUID | None]:
+    """The user's patient and doctor ids, if the user is still active.
+
+    FOR SHARE on the user's row: a deactivation committing meanwhile waits for this
+    sign-in to commit, then ends its session with the others; one that committed
+    first is seen here.
+    """
     row = (
         await session.execute(
-            select(Patient.id, Doctor.id)
+            select(Patient.id, Doctor.id, User.is_active)
             .select_from(User)
             .outerjoin(Patient, Patient.user_id == User.id)
             .outerjoin(Doctor, Doctor.user_id == User.id)
             .where(User.id == user.id)
+            .with_for_update(read=True, of=User)
         )
     ).one()
+    if not row[2]:
+        raise Unauthenticated(INVALID_REFRESH)
     return row[0], row[1]
 
 
@@ -110,7 +126,10 @@ class RefreshTokenReused(Unauthenticated):
 
 
 async def rotate(
-    sessions: async_sessionmaker[AsyncSession], tokens: TokenService, refresh_token: str
+    sessions: async_sessionmaker[AsyncSession],
+    redis: "Redis",
+    tokens: TokenService,
+    refresh_token: str,
 ) -> SignedIn:
     claims = tokens.verify_refresh(refresh_token)
     async with sessions.begin() as session:
@@ -130,18 +149,41 @@ async def rotate(
             if user is None or not user.is_active:
                 raise Unauthenticated(INVALID_REFRESH)
             return await _issue(session, tokens, user, family.id)
-        await revoke_family(session, family.id, reason="refresh token reused")
+        await end_session(session, redis, family.id, reason="refresh token reused")
     # Raised after the commit: the revocation must stick.
     raise RefreshTokenReused(family_id=family.id, user_id=family.user_id)
 
 
-async def revoke_family(
-    session: AsyncSession, family_id: uuid.UUID, *, reason: str, user_id: uuid.UUID | None = None
+async def end_session(
+    session: AsyncSession,
+    redis: "Redis",
+    family_id: uuid.UUID,
+    *,
+    reason: str,
+    user_id: uuid.UUID | None = None,
 ) -> None:
-    """Revoke a family; with ``user_id``, only if that user owns it."""
+    """End one session; with ``user_id``, only if that user owns it. Does not commit."""
     query = update(RefreshTokenFamily).where(
         RefreshTokenFamily.id == family_id, RefreshTokenFamily.revoked_at.is_(None)
     )
     if user_id is not None:
         query = query.where(RefreshTokenFamily.user_id == user_id)
-    await session.execute(query.values(revoked_at=datetime.now(UTC), revoked_reason=reason))
+    ended = await session.scalars(
+        query.values(revoked_at=datetime.now(UTC), revoked_reason=reason).returning(
+            RefreshTokenFamily.id
+        )
+    )
+    await end_sessions(redis, ended.all())
+
+
+async def end_every_session(
+    session: AsyncSession, redis: "Redis", user_id: uuid.UUID, *, reason: str
+) -> None:
+    """End all of a user's live sessions (a password set, a deactivation). Does not commit."""
+    ended = await session.scalars(
+        update(RefreshTokenFamily)
+        .where(RefreshTokenFamily.user_id == user_id, RefreshTokenFamily.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC), revoked_reason=reason)
+        .returning(RefreshTokenFamily.id)
+    )
+    await end_sessions(redis, ended.all())

@@ -4,7 +4,7 @@ import strawberry
 
 from db.enums import AuditOutcome
 from domain.audit import AuditEvent
-from domain.auth.sessions import revoke_family
+from domain.auth.sessions import end_session
 from schema.context import Context
 from schema.input_limits import TOKEN, limited
 from services.auth.revoked_tokens import revoke
@@ -15,7 +15,8 @@ async def resolve_logout(
     info: strawberry.Info[Context],
     refresh_token: Annotated[str | None, strawberry.argument(metadata=limited(TOKEN))] = None,
 ) -> bool:
-    """Revokes the sign-in session (its refresh-token family) and the access token used."""
+    """Ends the sign-in session (its refresh-token family, and with it every access token
+    it issued) and the access token used."""
     context = info.context
     caller = context.caller
     if refresh_token is not None:
@@ -28,7 +29,7 @@ async def resolve_logout(
     else:
         raise Unauthenticated("Sign in first, or pass the refresh token to revoke.")
     async with context.sessions.begin() as session:
-        await revoke_family(session, family_id, reason="signed out", user_id=user_id)
+        await end_session(session, context.redis, family_id, reason="signed out", user_id=user_id)
     if caller is not None:
         await revoke(context.redis, caller.token_id, caller.token_expires_at)
     context.audit.record(

@@ -1,6 +1,6 @@
 import strawberry
 
-from domain.users import email_of
+from db.models import User as UserRow
 from schema.context import Context
 from schema.types.user import User
 
@@ -10,5 +10,5 @@ async def resolve_me(info: strawberry.Info[Context]) -> User | None:
     if caller is None:
         return None
     async with info.context.sessions() as session:
-        email = await email_of(session, caller.user_id)
-    return User.of(email, caller) if email is not None else None
+        row = await session.get(UserRow, caller.user_id)
+    return User.of(row, caller) if row is not None else None

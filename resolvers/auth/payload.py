@@ -7,5 +7,5 @@ def auth_payload(signed_in: SignedIn) -> AuthPayload:
         access_token=signed_in.access_token,
         refresh_token=signed_in.refresh_token,
         expires_in=signed_in.expires_in,
-        user=User.of(signed_in.user.email, signed_in.caller),
+        user=User.of(signed_in.user, signed_in.caller),
     )

@@ -18,7 +18,9 @@ async def resolve_refresh_token(
 ) -> AuthPayload:
     context = info.context
     try:
-        signed_in = await rotate(context.sessions, context.services.tokens, refresh_token)
+        signed_in = await rotate(
+            context.sessions, context.redis, context.services.tokens, refresh_token
+        )
     except RefreshTokenReused as reuse:
         context.audit.record(
             AuditEvent(

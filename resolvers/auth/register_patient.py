@@ -5,11 +5,14 @@ import strawberry
 from db.enums import AuditOutcome, Role
 from domain.audit import AuditEvent
 from domain.auth.sessions import sign_in
+from domain.auth.verification import ask_to_verify_email
 from domain.users import create_user
 from resolvers.auth.payload import auth_payload
 from schema.context import Context
 from schema.input_limits import NEW_EMAIL, NEW_PASSWORD, PERSON_NAME, PHONE, limited
 from schema.types.user import AuthPayload
+from services.errors import RateLimited
+from services.rate_limits.message_budgets import require_account_message_budget
 
 
 @strawberry.input
@@ -42,6 +45,8 @@ async def resolve_register_patient(
             email_opt_in=input.email_opt_in,
         )
         signed_in = await sign_in(session, context.services.tokens, new.user)
+        if await _may_email(context, new.user.email):
+            ask_to_verify_email(session, new.user.id)
     assert new.patient is not None
     context.audit.record(
         AuditEvent(
@@ -55,3 +60,15 @@ async def resolve_register_patient(
         )
     )
     return auth_payload(signed_in)
+
+
+async def _may_email(context: Context, email: str) -> bool:
+    """Whether the address's verification budget allows the link now; if not, the
+    patient signs up all the same and asks for a link later."""
+    try:
+        await require_account_message_budget(
+            context.redis, context.services.settings.rate_limits, "verify", email, context.ip
+        )
+    except RateLimited:
+        return False
+    return True

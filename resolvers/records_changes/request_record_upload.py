@@ -5,10 +5,10 @@ from strawberry.scalars import JSON
 
 from db.enums import AuditOutcome, RecordType
 from domain.audit import AuditEvent
-from domain.records import UploadRequest, check_upload, create_pending
+from domain.records import UploadRequest, check_upload, create_pending, staging_key
 from schema.context import Context
 from schema.ids import parse_id
-from schema.input_limits import CONTENT_TYPE, FILE_NAME, RECORD_TITLE, limited
+from schema.input_limits import CONTENT_TYPE, FILE_NAME, RECORD_TITLE, SHA256_HEX, limited
 from schema.types.record import PendingRecord, RecordUpload
 from services.errors import NotFound
 
@@ -24,6 +24,12 @@ class RecordUploadInput:
         metadata=limited(CONTENT_TYPE),
     )
     size_bytes: int
+    sha256: str | None = strawberry.field(
+        default=None,
+        description="Hex SHA-256 of the file: the upload must send it in the "
+        "x-amz-checksum-sha256 header (in uploadHeaders), and confirmation checks it.",
+        metadata=limited(SHA256_HEX),
+    )
 
 
 async def resolve_request_record_upload(
@@ -38,6 +44,7 @@ async def resolve_request_record_upload(
         file_name=input.file_name,
         content_type=input.content_type,
         size_bytes=input.size_bytes,
+        sha256=input.sha256.lower() if input.sha256 is not None else None,
     )
     max_bytes = context.services.settings.max_upload_bytes
     check_upload(request, max_bytes)
@@ -47,7 +54,10 @@ async def resolve_request_record_upload(
         raise NotFound("No patient has that id.")
     async with context.sessions.begin() as session:
         record = await create_pending(session, caller, request, max_bytes)
-    ticket = await context.services.documents.upload_ticket(record.s3_key, record.content_type)
+    # The URL writes to a staging key: confirmation copies what it holds to the record's key.
+    ticket = await context.services.documents.upload_ticket(
+        staging_key(record.s3_key), record.content_type, record.sha256
+    )
     context.audit.record(
         AuditEvent(
             action="record.upload_requested",

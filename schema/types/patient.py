@@ -40,6 +40,10 @@ class Patient:
     date_of_birth: date | None
     email: str | None
     phone: str | None
+    phone_verified: bool = strawberry.field(
+        description="The owner typed the code texted to this number; appointment texts go "
+        "only to a verified number."
+    )
     sms_opt_in: bool
     email_opt_in: bool
 
@@ -106,6 +110,7 @@ class Patient:
             date_of_birth=patient.date_of_birth,
             email=profile.email,
             phone=patient.phone,
+            phone_verified=patient.phone_verified_at is not None,
             sms_opt_in=patient.sms_opt_in,
             email_opt_in=patient.email_opt_in,
         )

@@ -19,6 +19,9 @@ class MedicalRecord:
     content_type: str
     size_bytes: int
     uploaded_at: datetime
+    sha256: str | None = strawberry.field(
+        description="The hex SHA-256 declared at upload, which the stored bytes matched."
+    )
     row: strawberry.Private[models.MedicalRecord]
     # Read with the record (one statement for the page): plain fields, no awaiting.
     doctor_row: strawberry.Private[models.Doctor | None]
@@ -51,6 +54,7 @@ class MedicalRecord:
             content_type=record.content_type,
             size_bytes=record.size_bytes,
             uploaded_at=record.uploaded_at,
+            sha256=record.sha256,
             row=record,
             doctor_row=doctor,
         )

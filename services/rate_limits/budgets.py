@@ -19,7 +19,8 @@ class RateLimits:
     Defaults (README "Limits"): an IP gets 20 queries of the largest cost a
     minute (a clinic's shared address serves many people), a user half that;
     sign-ups are rare; logins match the failed-login limit per IP; messages
-    stop SMS pumping and mail bombing without getting in a patient's way.
+    stop SMS pumping and mail bombing without getting in a patient's way (per
+    address, and per IP so that one client cannot spread them over many addresses).
     """
 
     ip: Budget = Budget(1_000_000, 60)  # cost points per client IP
@@ -29,6 +30,7 @@ class RateLimits:
     verify: Budget = Budget(5, 3600)  # verification messages per address
     reset: Budget = Budget(5, 3600)  # password-reset messages per address
     sms: Budget = Budget(10, 86_400)  # appointment messages per phone number
+    messages: Budget = Budget(50, 3600)  # verification and reset messages per client IP
     enabled: bool = True
 
 

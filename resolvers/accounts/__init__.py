@@ -1,0 +1,1 @@
+"""Verified addresses, password recovery and change, profile, deactivation: one resolver a file."""
