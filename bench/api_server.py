@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,7 +85,13 @@ def _stop(process: "subprocess.Popen[bytes]") -> None:
 
 
 @contextmanager
-def running_api(database_url: str, redis_url: str, *, workers: int = 1) -> Iterator[ApiServer]:
+def running_api(
+    database_url: str,
+    redis_url: str,
+    *,
+    workers: int = 1,
+    extra_environment: Mapping[str, str] | None = None,
+) -> Iterator[ApiServer]:
     """``medappt serve`` on a free local port with a fresh signing key, until the block ends."""
     signing = generate_signing_key()
     tokens = TokenService(
@@ -105,6 +111,7 @@ def running_api(database_url: str, redis_url: str, *, workers: int = 1) -> Itera
             "MEDAPPT_JWT_PRIVATE_KEY": json.dumps(signing.as_dict(private=True)),
             # The load comes from one address at rates no client may reach.
             "MEDAPPT_RATE_LIMITS": "off",
+            **(extra_environment or {}),
         }
         for name in ("MEDAPPT_JWT_PUBLIC_KEYS", "MEDAPPT_JWT_ISSUER", "MEDAPPT_JWT_AUDIENCE"):
             environment.pop(name, None)

@@ -1,18 +1,24 @@
 """GET /metrics: the contract's families, and counts exact across the processes of
 `medappt serve --workers 2` whichever of them answers the scrape."""
 
+import json
+import re
 from collections import Counter
 from pathlib import Path
 
 import httpx
+from prometheus_client import REGISTRY
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+import services.metrics  # noqa: F401  (registers the families)
 from devtools.embedded.process import free_port
 from services.settings import Settings
 from tests.support.processes import running, until_answers
 from tests.support.servers import Servers
+
+ROOT = Path(__file__).resolve().parent.parent
 
 CLINICS = "query Clinics { clinics { id } }"
 BROKEN = "query Broken { nope }"
@@ -98,3 +104,19 @@ async def test_counts_are_exact_across_two_processes(
     for (operation, _), count in expected.items():
         durations[operation] += count
     assert [_requests(scrape) for scrape in scrapes] == [(expected, dict(durations))] * 6
+
+
+def test_the_dashboard_reads_only_metrics_that_exist() -> None:
+    dashboard = json.loads((ROOT / "docs" / "grafana-dashboard.json").read_text())
+    exprs = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    used = {name for expr in exprs for name in re.findall(r"\bmedappt_\w+", expr)}
+    families = {family.name for family in REGISTRY.collect() if family.name.startswith("medappt_")}
+    # A counter's samples end in _total, a histogram's in _bucket, _count and _sum.
+    samples = {f"{name}{suffix}" for name in families for suffix in ("", "_total", "_bucket")}
+    assert used <= samples, used - samples
+    assert families >= {
+        "medappt_graphql_requests", "medappt_graphql_request_duration_seconds",
+        "medappt_db_pool_connections", "medappt_slot_cache_requests", "medappt_rate_limited",
+        "medappt_notifications", "medappt_jobs_queued", "medappt_server_up",
+    }  # fmt: skip
+    assert len(dashboard["panels"]) == 12

@@ -7,10 +7,12 @@ from arq.connections import RedisSettings
 from arq.cron import CronJob, cron
 from arq.typing import StartupShutdown, WorkerCoroutine
 from arq.worker import Function, Worker, create_worker
+from opentelemetry.sdk.trace import TracerProvider
 
 from db.engine import create_engine, session_factory
 from db.enums import NotificationChannel
 from services.settings import Settings
+from services.tracing import trace_engine, trace_httpx
 from workers.account_messages import (
     email_verification_requested,
     password_reset_requested,
@@ -42,6 +44,9 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["sessions"] = session_factory(ctx["engine"])
     # One pooled HTTP client for every provider call of this worker.
     ctx["http"] = http_client(settings.notify_provider_timeout_seconds)
+    if (provider := ctx.get("tracer_provider")) is not None:
+        trace_engine(ctx["engine"], provider)
+        trace_httpx(ctx["http"], provider)
     sms, email = channels_from_settings(settings, ctx["http"])
     # Verification and reset messages: their budgets were spent when the API accepted them.
     ctx["account_channels"] = {NotificationChannel.SMS: sms, NotificationChannel.EMAIL: email}
@@ -88,11 +93,14 @@ def cron_jobs(settings: Settings) -> list[CronJob]:
     ]
 
 
-def build_worker(settings: Settings, **overrides: Any) -> Worker:
+def build_worker(
+    settings: Settings, tracer_provider: TracerProvider | None = None, **overrides: Any
+) -> Worker:
+    """``tracer_provider``: statements and provider calls are traced (services/tracing.py)."""
     settings.require_servers()
     return create_worker(
         WorkerSettings,
         redis_settings=RedisSettings.from_dsn(settings.require_redis_url()),
-        ctx={"settings": settings},
+        ctx={"settings": settings, "tracer_provider": tracer_provider},
         **{"cron_jobs": cron_jobs(settings), **overrides},
     )

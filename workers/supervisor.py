@@ -4,12 +4,15 @@ PostgreSQL errors only fail jobs, which arq retries)."""
 
 import asyncio
 import logging
+import os
 
+from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import start_http_server
 
 from services.outages import is_outage
 from services.server_health import wait_for_servers
 from services.settings import Settings
+from services.tracing import tracer_provider_from_environment
 from workers.settings import build_worker
 
 logger = logging.getLogger("workers.supervisor")
@@ -20,8 +23,18 @@ async def supervise(settings: Settings, *, metrics_port: int | None = None) -> N
     await wait_for_servers(database_url, redis_url, settings.startup_wait_s)
     if metrics_port is not None:
         start_http_server(metrics_port)  # a thread of its own; ends with the process
+    provider = tracer_provider_from_environment(os.environ, "medappt-worker")
+    try:
+        await _run_until_stopped(settings, provider)
+    finally:
+        if provider is not None:
+            provider.shutdown()
+
+
+async def _run_until_stopped(settings: Settings, provider: TracerProvider | None) -> None:
+    database_url, redis_url = settings.require_database_url(), settings.require_redis_url()
     while True:
-        worker = build_worker(settings)
+        worker = build_worker(settings, provider)
         try:
             await worker.async_run()
             return
