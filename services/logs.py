@@ -117,6 +117,9 @@ def log_config(log_format: LogFormat = "text") -> dict[str, Any]:
             "arq.worker": {"level": "WARNING"},
             # At DEBUG these write result rows and request bodies, whatever the root level.
             "sqlalchemy.engine": {"level": "WARNING"},
+            # The pool logs under its class's module (db/engine.py), outside "sqlalchemy",
+            # which SQLAlchemy holds at WARNING: so do we.
+            "db.engine.GatedPool": {"level": "WARNING"},
             "botocore": {"level": "WARNING"},
             "aiobotocore": {"level": "WARNING"},
         },

@@ -184,7 +184,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         notify_rescan_seconds=_divisor_of_a_minute(environ, "MEDAPPT_NOTIFY_RESCAN_SECONDS", 15),
         log_format=_log_format(environ, "json" if env == "prod" else "text"),
         statement_timeout_ms=_positive_int(environ, "MEDAPPT_STATEMENT_TIMEOUT_MS", 5000),
-        lock_timeout_ms=_positive_int(environ, "MEDAPPT_LOCK_TIMEOUT_MS", 2000),
+        lock_timeout_ms=_positive_int(environ, "MEDAPPT_LOCK_TIMEOUT_MS", 4000),
         idle_in_transaction_timeout_ms=_positive_int(
             environ, "MEDAPPT_IDLE_IN_TRANSACTION_TIMEOUT_MS", 30_000
         ),

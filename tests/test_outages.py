@@ -9,6 +9,7 @@ import contextlib
 import dataclasses
 import os
 import signal
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.engine import create_engine, session_factory
 from db.enums import Role
 from db.migrate import upgrade_async
+from db.models import OutboxMessage
 from devtools.embedded.postgres import EmbeddedPostgres
 from devtools.embedded.process import free_port
 from devtools.embedded.redis import EmbeddedRedis
@@ -29,6 +31,7 @@ from tests.support.api import error_codes, serving, without_cost
 from tests.support.processes import running, until_answers, until_logged
 from tests.support.scheduling import make_monday_world, signed_in
 from tests.support.servers import recreate_database, with_database
+from tests.support.worker import until
 
 PAUSE_SECONDS = 5.0
 DEADLINE_SECONDS = 3.0
@@ -228,3 +231,48 @@ async def test_a_worker_started_before_postgresql_starts_once_it_is(
 
     assert "medappt_jobs_queued" in scrape
     assert 'medappt_notifications_total{channel="SMS",status="SENT"} 0.0' in scrape
+
+
+async def _relayed(sessions: async_sessionmaker[AsyncSession]) -> bool:
+    """Adds an outbox row and waits until a relay publishes it."""
+    async with sessions.begin() as session:
+        message = OutboxMessage(
+            topic="appointment_booked", payload={"appointment_id": str(uuid.uuid4())}
+        )
+        session.add(message)
+    try:
+        await until(lambda: _published(sessions, message.id), within=30)
+    except TimeoutError:
+        return False
+    return True
+
+
+async def _published(sessions: async_sessionmaker[AsyncSession], message_id: int) -> bool:
+    async with sessions() as session:
+        row = await session.get(OutboxMessage, message_id, populate_existing=True)
+        return row is not None and row.published_at is not None
+
+
+async def test_a_worker_goes_on_after_redis_restarts(own: OwnServers, tmp_path: Path) -> None:
+    """A restart, not a pause: the worker's connections are reset, and arq stops polling."""
+    redis = EmbeddedRedis(tmp_path / "redis", False)
+    redis.start()
+    log, metrics_port = tmp_path / "worker.log", free_port()
+    assert own.settings.database_url is not None
+    env = {"DATABASE_URL": own.settings.database_url, "REDIS_URL": redis.url}
+    try:
+        async with running(["worker", "--metrics-port", str(metrics_port)], env, log) as worker:
+            await until_answers(f"http://127.0.0.1:{metrics_port}/metrics", worker, log)
+            relayed_before = await _relayed(own.sessions)
+            port = redis.port
+            await asyncio.to_thread(redis.stop)
+            await until_logged("worker stopped by an outage", log)
+            redis = EmbeddedRedis(tmp_path / "redis-again", False, port=port)
+            await asyncio.to_thread(redis.start)
+            await until_logged("worker restarting", log)
+            relayed_after = await _relayed(own.sessions)
+            still_running = worker.poll() is None
+    finally:
+        await asyncio.to_thread(redis.stop)
+
+    assert (relayed_before, relayed_after, still_running) == (True, True, True)

