@@ -180,11 +180,19 @@ async def test_persisted_queries_by_get(
     unknown = await client.get("/graphql", params={"extensions": extensions})
     registered = await client.get("/graphql", params={"query": CLINICS, "extensions": extensions})
     # curl and browsers accept */*: still an operation, not a visit to GraphiQL.
-    hit = await client.get("/graphql", params={"extensions": extensions}, headers={"Accept": "*/*"})
+    with counting_statements() as hit_sql:
+        hit = await client.get(
+            "/graphql", params={"extensions": extensions}, headers={"Accept": "*/*"}
+        )
 
     assert unknown.json() == NOT_FOUND
     assert registered.json()["data"] == CLINICS_DATA
-    assert hit.json()["data"] == CLINICS_DATA
+    # A public read: cached, so the hit by hash is answered without SQL.
+    assert (hit.content, hit_sql.count) == (registered.content, 0)
+    assert (
+        hit.headers["cache-control"] == registered.headers["cache-control"] == "public, max-age=30"
+    )
+    assert hit.headers["etag"] == registered.headers["etag"]
 
 
 @pytest.fixture
