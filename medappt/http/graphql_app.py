@@ -48,7 +48,7 @@ class GraphQLApp(GraphQL[Context, None]):
                 error.status_code, error.reason, code, settings.max_query_cost
             )
             if error.status_code == 405:
-                response.headers["Allow"] = "POST"
+                response.headers["Allow"] = "POST" if error.reason == NOT_VIA_GET else "GET, POST"
         except (PersistedQueryNotFound, BadUserInput) as error:
             # Apollo's clients send the document after a 200 with PERSISTED_QUERY_NOT_FOUND.
             status = 200 if isinstance(error, PersistedQueryNotFound) else 400
