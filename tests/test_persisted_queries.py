@@ -60,7 +60,8 @@ def cache_counts() -> list[tuple[int, int]]:
 
 
 async def stored_documents(redis: Redis) -> dict[bytes, bytes]:
-    return cast("dict[bytes, bytes]", await redis.hgetall("apq:documents"))
+    stored = await redis.hgetall("apq:documents")  # type: ignore[misc]
+    return cast("dict[bytes, bytes]", stored)
 
 
 async def two_clinics(sessions: async_sessionmaker[AsyncSession]) -> None:
