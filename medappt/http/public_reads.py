@@ -22,7 +22,7 @@ from schema.limits.public_reads import public_operation
 from services.container import Services
 from services.errors import DomainError
 from services.persisted_documents.hashes import document_hash
-from services.persisted_documents.known import KnownDocuments, persisted_hash
+from services.persisted_documents.known import KnownDocuments
 from services.public_responses import PublicResponse, lookup, new_response, response_key, store
 from services.rate_limits.request_budgets import charge_request
 from services.request_record import current_request, note_outcome
@@ -85,16 +85,15 @@ class PublicReads:
             document = await self.documents.document(
                 services.redis, params.get("query"), extensions
             )
-            persisted = (extensions or {}).get("persistedQuery")
-            sha256 = (
-                document_hash(document or "") if persisted is None else persisted_hash(persisted)
-            )
         except DomainError:
-            return None  # GraphQL refuses it
+            return None  # GraphQL refuses it in its usual words
         operation_name = params.get("operationName")
         operation = public_operation(document, operation_name) if document else None
-        if operation is None:
+        if document is None or operation is None:
             return None
+        # The client's hash was checked against the text it names.
+        persisted = (extensions or {}).get("persistedQuery")
+        sha256 = document_hash(document) if persisted is None else persisted["sha256Hash"]
         canonical = json.dumps(variables or {}, sort_keys=True, separators=(",", ":"))
         key = response_key(self.schema_fingerprint, sha256, operation_name, canonical)
         return _PublicRead(key, operation, services)
