@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from schema.limits import cost_cache, parsing, validation
+from services.persisted_documents import store
 from services.persisted_documents.trusted import load_trusted_documents
 from services.rate_limits.budgets import parse_rate_limits
 from services.settings import ConfigError, Settings, load_settings
@@ -286,3 +287,24 @@ def test_the_cli_builds_the_trusted_documents_file(tmp_path: Path) -> None:
         "medappt serve: MEDAPPT_TRUSTED_DOCUMENTS: cannot read"
         f" '{tmp_path / 'none.json'}': No such file or directory\n",
     )
+
+
+async def test_the_shared_store_keeps_the_most_recently_used_documents(
+    redis: Redis, sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store, "MAX_DOCUMENTS", 2)
+    first, second, third = (f"query Q{n} {{ clinics {{ id }} }}" for n in range(3))
+    one_process, another_process = store.PersistedDocuments(), store.PersistedDocuments()
+    await one_process.store(redis, sha256(first), first)
+    await one_process.store(redis, sha256(second), second)
+    # Fetched by another process: used, so it outlives the one stored after it.
+    assert await another_process.find(redis, sha256(first)) == first
+    await one_process.store(redis, sha256(third), third)
+    too_long = "#" * store.MAX_DOCUMENT_BYTES + "\n{ clinics { id } }"
+    await one_process.store(redis, sha256(too_long), too_long)
+
+    assert await stored_documents(redis) == {
+        sha256(first).encode(): first.encode(),
+        sha256(third).encode(): third.encode(),
+    }
+    assert await store.PersistedDocuments().find(redis, sha256(second)) is None
