@@ -53,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
     scale.add_argument("--seed", type=int, default=1)
 
     commands.add_parser("export-schema", help="print the GraphQL SDL")
+    trusted = commands.add_parser(
+        "trusted-documents",
+        help="print the JSON of MEDAPPT_TRUSTED_DOCUMENTS for these files, one document each",
+    )
+    trusted.add_argument("files", nargs="+", type=Path, metavar="FILE.graphql")
     return parser
 
 
@@ -132,3 +137,12 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
             from schema import build_schema
 
             print(build_schema().as_str())
+        case "trusted-documents":
+            from services.persisted_documents.trusted import trusted_documents_file
+
+            # Each file's exact text: the hash is of the characters the client sends.
+            try:
+                documents = [file.read_text(encoding="utf-8") for file in args.files]
+            except OSError as error:
+                raise ConfigError(f"cannot read {error.filename}: {error.strerror}") from None
+            print(trusted_documents_file(documents), end="")
