@@ -1,8 +1,10 @@
 """GET /metrics: the contract's families, and counts exact across the processes of
 `medappt serve --workers 2` whichever of them answers the scrape."""
 
+import dataclasses
 import json
 import re
+import uuid
 from collections import Counter
 from pathlib import Path
 
@@ -14,7 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import services.metrics  # noqa: F401  (registers the families)
 from devtools.embedded.process import free_port
+from services.rate_limits.budgets import parse_rate_limits
 from services.settings import Settings
+from tests.support.api import error_codes, graphql, serving
 from tests.support.processes import running, until_answers
 from tests.support.servers import Servers
 
@@ -120,3 +124,26 @@ def test_the_dashboard_reads_only_metrics_that_exist() -> None:
         "medappt_notifications", "medappt_jobs_queued", "medappt_server_up",
     }  # fmt: skip
     assert len(dashboard["panels"]) == 12
+
+
+async def test_a_refused_operation_is_counted_under_its_name(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """RATE_LIMITED (like SERVICE_UNAVAILABLE) is raised around the operation, after its
+    document was read: the count names the operation, not `anonymous`."""
+    limited = dataclasses.replace(
+        settings, trusted_proxies=("127.0.0.1/32",), rate_limits=parse_rate_limits("ip=1/3600s")
+    )
+    client = {"X-Forwarded-For": f"2001:db8::{uuid.uuid4().hex[:4]}"}  # a budget of its own
+
+    def count(code: str) -> float:
+        labels = {"operation": "Ping", "code": code}
+        return REGISTRY.get_sample_value("medappt_graphql_requests_total", labels) or 0.0
+
+    before = count("OK"), count("RATE_LIMITED")
+    async with serving(limited) as url, httpx.AsyncClient(base_url=url, headers=client) as http:
+        first = await graphql(http, "query Ping { __typename }")  # costs 1: the whole budget
+        second = await graphql(http, "query Ping { __typename }")
+
+    assert (error_codes(first), error_codes(second)) == ([], ["RATE_LIMITED"])
+    assert (count("OK") - before[0], count("RATE_LIMITED") - before[1]) == (1, 1)
