@@ -5,8 +5,8 @@ current where it was enqueued, or None outside a trace (always, when nothing is
 traced). For a request's change, that is the request's, kept in the outbox row it
 wrote and handed on by the relay; for the sends a job plans, the job's. The job's
 span is a child in that trace, so one trace runs from ``bookAppointment`` to the
-text message it caused (hours later for a reminder planned then). Cron jobs, and
-jobs enqueued outside a trace, begin traces of their own.
+confirmation it caused. Cron jobs (the relay, the rescan that sends reminders when
+they fall due), and jobs enqueued outside a trace, begin traces of their own.
 
 Every job function is wrapped, traced or not, so that each accepts the argument.
 """
