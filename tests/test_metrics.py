@@ -10,11 +10,13 @@ from pathlib import Path
 
 import httpx
 from prometheus_client import REGISTRY
+from prometheus_client.metrics import MetricWrapperBase
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-import services.metrics  # noqa: F401  (registers the families)
+import services.metrics
+from bench.dashboard.promql import references
 from devtools.embedded.process import free_port
 from services.rate_limits.budgets import parse_rate_limits
 from services.settings import Settings
@@ -110,7 +112,7 @@ async def test_counts_are_exact_across_two_processes(
     assert [_requests(scrape) for scrape in scrapes] == [(expected, dict(durations))] * 6
 
 
-def test_the_dashboard_reads_only_metrics_that_exist() -> None:
+def test_the_dashboard_reads_only_metrics_and_labels_that_exist() -> None:
     dashboard = json.loads((ROOT / "docs" / "grafana-dashboard.json").read_text())
     exprs = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
     used = {name for expr in exprs for name in re.findall(r"\bmedappt_\w+", expr)}
@@ -118,6 +120,14 @@ def test_the_dashboard_reads_only_metrics_that_exist() -> None:
     # A counter's samples end in _total, a histogram's in _bucket, _count and _sum.
     samples = {f"{name}{suffix}" for name in families for suffix in ("", "_total", "_bucket")}
     assert used <= samples, used - samples
+    label_names = {
+        f"{metric._name}{suffix}": {*metric._labelnames, *extra}
+        for metric in vars(services.metrics).values() if isinstance(metric, MetricWrapperBase)
+        for suffix, extra in (("", ()), ("_total", ()), ("_bucket", ("le",)))
+    }  # fmt: skip
+    for expr in exprs:
+        names, labels = references(expr)
+        assert all(labels <= label_names[name] for name in names), expr
     assert families >= {
         "medappt_graphql_requests", "medappt_graphql_request_duration_seconds",
         "medappt_db_pool_connections", "medappt_slot_cache_requests", "medappt_rate_limited",
