@@ -1,6 +1,6 @@
 """docs/dashboard.png: the panels of docs/grafana-dashboard.json from a real run.
 
-``python -m bench.dashboard`` (needs the ``bench`` extra: matplotlib) starts embedded
+``python -m bench.dashboard`` (with the ``dev`` and ``bench`` extras) starts embedded
 PostgreSQL, Redis and S3, loads the demo data, runs ``medappt serve --workers 2`` and
 ``medappt worker --metrics-port``, sends a mixed load for a few minutes (see
 :mod:`bench.dashboard.workload`) while scraping both /metrics every second, pauses
