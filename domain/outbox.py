@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import OutboxMessage
+from services.tracing import current_trace_parent
 
 
 class Topic(StrEnum):
@@ -23,4 +24,6 @@ class Topic(StrEnum):
 
 def announce(session: AsyncSession, topic: Topic, payload: dict[str, Any]) -> None:
     """Published by the relay only if, and once, the surrounding transaction commits."""
-    session.add(OutboxMessage(topic=topic.value, payload=payload))
+    session.add(
+        OutboxMessage(topic=topic.value, payload=payload, trace_parent=current_trace_parent())
+    )

