@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -76,13 +76,14 @@ def create_app(settings: Settings, tracer_provider: TracerProvider | None = None
             traced_resolvers=tracer_provider is not None,
         ),
         graphql_ide="graphiql" if dev else None,
-        allow_queries_via_get=False,
     )
     app = Starlette(
         routes=[
             Route("/health", health, methods=["GET"]),
             Route("/ready", ready, methods=["GET"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            # Subscriptions (graphql-transport-ws); the HTTP middlewares pass it through.
+            WebSocketRoute("/graphql", graphql),
             Route("/metrics", metrics, methods=["GET"]),
         ],
         # Outermost first: every response gets the headers, a 413 included.

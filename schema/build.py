@@ -15,6 +15,7 @@ from schema.limits.validation import ValidateDocument
 from schema.mutation import Mutation
 from schema.no_suggestions import ExecutorWithoutSuggestions
 from schema.query import Query
+from schema.subscription import Subscription
 from schema.request_hooks import CredentialsAndAudit, ObservedOperation, TracedResolvers
 from schema.scalars import SCALAR_OVERRIDES
 from services.settings import DEFAULT_MAX_QUERY_COST
@@ -53,6 +54,7 @@ def build_schema(
     return MedapptSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
         scalar_overrides=SCALAR_OVERRIDES,

@@ -20,6 +20,7 @@ from services.redis_pool import redis_client
 from services.server_health import ServerHealth, monitored
 from services.settings import Settings
 from services.slot_cache import SlotCache
+from services.slot_feed import SlotFeed
 from services.storage import s3_client
 from services.tracing import trace_engine, trace_redis, tracer_of
 
@@ -40,6 +41,8 @@ class Services:
     documents: DocumentLinks
     document_store: DocumentStore
     slot_cache: SlotCache
+    # Slot changes from every process, for this one's subscriptions: one connection.
+    slot_feed: SlotFeed
     clinics: ClinicDirectory
     # Whether PostgreSQL and Redis answer (/ready), probed in the background.
     health: ServerHealth
@@ -93,6 +96,8 @@ async def open_services(
             trace_redis(redis, tracer_provider)
         s3 = await stack.enter_async_context(s3_client(settings))
         sessions = session_factory(engine)
+        slot_feed = SlotFeed(redis_url, timeout_s=settings.redis_timeout_ms / 1000)
+        stack.push_async_callback(slot_feed.close)
         yield Services(
             settings=settings,
             engine=engine,
@@ -104,6 +109,7 @@ async def open_services(
             documents=DocumentLinks(s3, settings.s3_bucket, settings.document_url_seconds),
             document_store=DocumentStore(s3, settings.s3_bucket),
             slot_cache=SlotCache(redis),
+            slot_feed=slot_feed,
             clinics=ClinicDirectory(sessions),
             health=health,
             tracer=None if tracer_provider is None else tracer_of(tracer_provider),

@@ -1,4 +1,5 @@
-"""Strawberry's ASGI view, answering every refusal in the GraphQL shape, with Retry-After."""
+"""Strawberry's ASGI view, answering every refusal in the GraphQL shape, with Retry-After;
+subscriptions over graphql-transport-ws (medappt/http/subscription_socket.py)."""
 
 from typing import Any
 
@@ -8,10 +9,14 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http.ides import GraphQL_IDE
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.schema import BaseSchema
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from medappt.http.error_body import error_response
 from medappt.http.response_headers import request_id_of
+from medappt.http.subscription_socket import OpenSubscriptions, SubscriptionSocket
 from schema.context import Context, build_context
 from services.errors import ErrorCode
 from services.request_record import note_outcome
@@ -21,6 +26,19 @@ NOT_JSON = "The request body is not valid JSON."
 
 
 class GraphQLApp(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = SubscriptionSocket
+
+    def __init__(self, schema: BaseSchema, *, graphql_ide: "GraphQL_IDE | None") -> None:
+        super().__init__(
+            schema,
+            graphql_ide=graphql_ide,
+            allow_queries_via_get=False,
+            # The contract's protocol only; its caps are SubscriptionSocket's.
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            max_subscriptions_per_connection=None,
+        )
+        self.open_subscriptions = OpenSubscriptions()
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
@@ -41,9 +59,10 @@ class GraphQLApp(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        assert isinstance(request, Request)  # no subscriptions are served
         request_id = getattr(request.state, "request_id", None) or request_id_of(request.scope)
-        return await build_context(request, request.state.services, request_id)
+        # Over a WebSocket, the token comes later, in connection_init (SubscriptionSocket).
+        authorization = request.headers.get("authorization") if isinstance(request, Request) else None
+        return await build_context(request, request.state.services, request_id, authorization)
 
     def parse_json(self, data: str | bytes) -> Any:
         try:
