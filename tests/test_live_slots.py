@@ -75,3 +75,221 @@ async def test_the_day_at_once_then_after_a_booking(
         await book_via_api(client, clinic, doctor, ten, patient)
 
         assert await _next_slots(live) == _day(monday, {ten})
+
+
+async def test_a_change_to_another_doctor_or_day_sends_nothing(
+    api_url: str, client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession],
+    settings: Settings, world: tuple[Clinic, Doctor, date],
+) -> None:  # fmt: skip
+    clinic, doctor, monday = world
+    other_clinic, other_doctor, _ = await make_monday_world(sessions)
+    patient = await signed_in(sessions, settings, Role.PATIENT)
+    next_monday = monday + timedelta(days=7)
+    async with signed_socket(api_url, patient.token) as live:
+        await live.subscribe("1", SLOTS_CHANGED, _variables(doctor, monday))
+        assert await _next_slots(live) == _day(monday)
+
+        await book_via_api(client, other_clinic, other_doctor, local(monday, 9, 0, NY), patient)
+        # A schedule exception on another date of the same doctor (invalidate_days).
+        admin = await signed_in(sessions, settings, Role.ADMIN)
+        away = await graphql(
+            client,
+            ADD_EXCEPTION,
+            {"input": {
+                "doctorId": str(doctor.id),
+                "startsAt": local(next_monday, 9, 0, NY).isoformat(),
+                "endsAt": local(next_monday, 10, 0, NY).isoformat(),
+            }},
+            token=admin.token,
+        )  # fmt: skip
+        assert "errors" not in away, away
+        # Then one that is ours: had the others sent anything, it would come first.
+        eleven = local(monday, 11, 0, NY)
+        await book_via_api(client, clinic, doctor, eleven, patient)
+
+        assert await _next_slots(live) == _day(monday, {eleven})
+
+
+ADD_EXCEPTION = """
+mutation Away($input: ScheduleExceptionInput!) { addScheduleException(input: $input) { id } }
+"""
+
+
+async def test_a_schedule_exception_on_the_day_is_sent(
+    api_url: str, client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession],
+    settings: Settings, world: tuple[Clinic, Doctor, date],
+) -> None:  # fmt: skip
+    _, doctor, monday = world
+    admin = await signed_in(sessions, settings, Role.ADMIN)
+    async with signed_socket(api_url, admin.token) as live:
+        await live.subscribe("1", SLOTS_CHANGED, _variables(doctor, monday))
+        assert await _next_slots(live) == _day(monday)
+
+        away = await graphql(
+            client,
+            ADD_EXCEPTION,
+            {"input": {
+                "doctorId": str(doctor.id),
+                "startsAt": local(monday, 9, 0, NY).isoformat(),
+                "endsAt": local(monday, 10, 0, NY).isoformat(),
+            }},
+            token=admin.token,
+        )  # fmt: skip
+        assert "errors" not in away, away
+
+        nine, half_past = local(monday, 9, 0, NY), local(monday, 9, 30, NY)
+        assert await _next_slots(live) == _day(monday, {nine, half_past})
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [None, {}, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic abc"},
+     {"Authorization": 42}],
+    ids=["no payload", "no token", "not a token", "not bearer", "not a string"],
+)  # fmt: skip
+async def test_a_connection_without_a_valid_token_is_closed_with_4401(
+    api_url: str, sessions: async_sessionmaker[AsyncSession], payload: dict[str, Any] | None,
+) -> None:  # fmt: skip
+    async with live_socket(api_url) as live:
+        await live.init(payload)
+        assert await live.closed_with() == (4401, UNAUTHORIZED)
+
+
+UNAUTHORIZED = "Unauthorized: send a valid access token in connection_init."
+
+
+async def test_a_revoked_token_is_closed_with_4401(
+    api_url: str, client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession],
+    settings: Settings, world: tuple[Clinic, Doctor, date],
+) -> None:  # fmt: skip
+    _, doctor, monday = world
+    patient = await signed_in(sessions, settings, Role.PATIENT)
+    async with signed_socket(api_url, patient.token) as open_before:
+        await open_before.subscribe("1", SLOTS_CHANGED, _variables(doctor, monday))
+        assert await _next_slots(open_before) == _day(monday)
+        assert await graphql(client, "mutation { logout }", token=patient.token) == {
+            "data": {"logout": True}
+        }
+        async with live_socket(api_url) as after:
+            await after.init({"Authorization": f"Bearer {patient.token}"})
+            assert await after.closed_with() == (4401, UNAUTHORIZED)
+        # A connection opened before is closed at its next subscribe.
+        await open_before.subscribe("2", SLOTS_CHANGED, _variables(doctor, monday))
+        assert await open_before.closed_with() == (4401, UNAUTHORIZED)
+
+
+async def test_subscribe_before_connection_init_is_closed_with_4401(
+    api_url: str, world: tuple[Clinic, Doctor, date],
+) -> None:  # fmt: skip
+    _, doctor, monday = world
+    async with live_socket(api_url) as live:
+        await live.subscribe("1", SLOTS_CHANGED, _variables(doctor, monday))
+        assert await live.closed_with() == (4401, "Unauthorized")
+
+
+@pytest.fixture
+async def capped_url(settings: Settings, migrated: Servers) -> AsyncIterator[str]:
+    capped = dataclasses.replace(
+        settings, max_subscriptions_per_connection=2, max_subscriptions_per_user=3
+    )
+    async with serving(capped) as url:
+        yield url
+
+
+def _refusal(id_: str, message: str) -> dict[str, Any]:
+    return {
+        "id": id_,
+        "type": "error",
+        "payload": [
+            {"message": message, "extensions": {"code": "RATE_LIMITED", "retryAfter": 1}}
+        ],
+    }
+
+
+async def test_subscriptions_over_the_caps_are_refused(
+    capped_url: str, client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession],
+    settings: Settings, world: tuple[Clinic, Doctor, date],
+) -> None:  # fmt: skip
+    clinic, doctor, monday = world
+    patient = await signed_in(sessions, settings, Role.PATIENT)
+    variables = _variables(doctor, monday)
+    async with signed_socket(capped_url, patient.token) as first, signed_socket(
+        capped_url, patient.token
+    ) as second:
+        for id_ in ("1", "2"):
+            await first.subscribe(id_, SLOTS_CHANGED, variables)
+            assert await _next_slots(first, id_) == _day(monday)
+        await first.subscribe("3", SLOTS_CHANGED, variables)
+        assert await first.receive() == _refusal(
+            "3", "At most 2 subscriptions may be open on one connection; complete one first."
+        )
+        await second.subscribe("1", SLOTS_CHANGED, variables)
+        assert await _next_slots(second) == _day(monday)
+        await second.subscribe("2", SLOTS_CHANGED, variables)
+        assert await second.receive() == _refusal(
+            "2", "At most 3 subscriptions may be open for one user; complete one first."
+        )
+
+        # Those open go on; one completed makes room for another.
+        ten = local(monday, 10, 0, NY)
+        await book_via_api(client, clinic, doctor, ten, patient)
+        assert [await _next_slots(first, "1"), await _next_slots(first, "2")] in (
+            [_day(monday, {ten})] * 2,
+        )
+        assert await _next_slots(second) == _day(monday, {ten})
+        await first.send({"type": "complete", "id": "1"})
+        await second.subscribe("3", SLOTS_CHANGED, variables)
+        assert await _next_slots(second, "3") == _day(monday, {ten})
+
+
+async def test_a_document_over_the_cost_limit_is_refused(
+    api_url: str, sessions: async_sessionmaker[AsyncSession], settings: Settings,
+    world: tuple[Clinic, Doctor, date],
+) -> None:  # fmt: skip
+    _, doctor, monday = world
+    patient = await signed_in(sessions, settings, Role.PATIENT)
+    costly = """
+    subscription Costly($doctorId: ID!, $date: Date!) {
+      slotsChanged(doctorId: $doctorId, date: $date) {
+        doctor { availableSlots(date: $date) { startsAt clinic { name } } }
+      }
+    }
+    """
+    async with signed_socket(api_url, patient.token) as live:
+        await live.subscribe("1", costly, _variables(doctor, monday))
+        assert await live.receive() == {
+            "id": "1",
+            "type": "next",
+            "payload": {
+                "data": None,
+                "errors": [{
+                    "message": "The operation costs 249409; at most 50000 is allowed. Ask for "
+                    "fewer items (`first`) or fewer fields.",
+                    "extensions": {"code": "QUERY_TOO_COMPLEX"},
+                }],
+                "extensions": {"cost": {"requested": 249409, "limit": 50000}},
+            },
+        }  # fmt: skip
+        assert await live.receive() == {"id": "1", "type": "complete"}
+
+
+async def test_an_unknown_doctor_is_not_found(
+    api_url: str, sessions: async_sessionmaker[AsyncSession], settings: Settings,
+) -> None:  # fmt: skip
+    patient = await signed_in(sessions, settings, Role.PATIENT)
+    variables = {"doctorId": "00000000-0000-4000-8000-000000000000", "date": "2030-01-07"}
+    async with signed_socket(api_url, patient.token) as live:
+        await live.subscribe("1", SLOTS_CHANGED, variables)
+        assert await live.receive() == {
+            "id": "1",
+            "type": "next",
+            "payload": {
+                "data": None,
+                "errors": [{
+                    "message": "No doctor has that id.",
+                    "extensions": {"code": "NOT_FOUND"},
+                }],
+                "extensions": {"cost": {"requested": 1441, "limit": 50000}},
+            },
+        }  # fmt: skip
+        assert await live.receive() == {"id": "1", "type": "complete"}
