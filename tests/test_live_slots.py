@@ -1,6 +1,7 @@
 """slotsChanged over graphql-transport-ws: the day at once, then after every committed
 change, from whichever process made it; the token in connection_init; the caps."""
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
@@ -15,12 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.enums import Role
 from db.models import Appointment, Clinic, Doctor
 from devtools.embedded.process import free_port
+from devtools.embedded.redis import EmbeddedRedis
 from services.settings import Settings
 from tests.support.api import graphql, serving
 from tests.support.live import SLOTS_CHANGED, LiveClient, live_socket, signed_socket
 from tests.support.processes import running, until_answers
 from tests.support.scheduling import Signed, book_via_api, local, make_monday_world, signed_in
 from tests.support.servers import Servers
+from tests.test_outages import paused, until_ready
 
 NY = "America/New_York"
 
@@ -75,6 +78,66 @@ async def test_the_day_at_once_then_after_a_booking(
         await book_via_api(client, clinic, doctor, ten, patient)
 
         assert await _next_slots(live) == _day(monday, {ten})
+
+
+def _serve_env(servers: Servers, settings: Settings) -> dict[str, str]:
+    return {
+        "DATABASE_URL": servers.database_url,
+        "REDIS_URL": servers.redis_url,
+        "S3_ENDPOINT_URL": servers.s3_endpoint_url,
+        "S3_BUCKET": settings.s3_bucket,
+        # The same signing keys as the tokens the test makes.
+        "MEDAPPT_DATA_DIR": str(settings.data_dir),
+    }
+
+
+async def test_a_booking_through_one_process_reaches_a_subscriber_on_another(
+    migrated: Servers, settings: Settings, sessions: async_sessionmaker[AsyncSession],
+    world: tuple[Clinic, Doctor, date], tmp_path: Path,
+) -> None:  # fmt: skip
+    """Two `medappt serve` processes sharing PostgreSQL and Redis, as in production."""
+    clinic, doctor, monday = world
+    patient = await signed_in(sessions, settings, Role.PATIENT)
+    watcher = await signed_in(sessions, settings, Role.PATIENT, name="Wat Cher")
+    env = _serve_env(migrated, settings)
+    urls = [f"http://127.0.0.1:{free_port()}" for _ in range(2)]
+    logs = [tmp_path / "a.log", tmp_path / "b.log"]
+    commands = [["serve", "--host", "127.0.0.1", "--port", url.rsplit(":", 1)[1]] for url in urls]
+    async with running(commands[0], env, logs[0]) as a, running(commands[1], env, logs[1]) as b:
+        await until_answers(f"{urls[0]}/health", a, logs[0])
+        await until_answers(f"{urls[1]}/health", b, logs[1])
+        async with signed_socket(urls[1], watcher.token) as on_b, httpx.AsyncClient(
+            base_url=urls[0], timeout=30
+        ) as to_a:
+            await on_b.subscribe("1", SLOTS_CHANGED, _variables(doctor, monday))
+            assert await _next_slots(on_b) == _day(monday)
+
+            half_past_nine = local(monday, 9, 30, NY)
+            await book_via_api(to_a, clinic, doctor, half_past_nine, patient)
+            after_booking = await _next_slots(on_b)
+
+            assert await _appointments(sessions) == 1
+            refused = await graphql(to_a, BOOK_AGAIN, _booking(clinic, doctor, half_past_nine), token=watcher.token)
+            cancelled = await graphql(to_a, CANCEL, {"id": (await _only_appointment(sessions))}, token=patient.token)
+            after_cancel = await _next_slots(on_b)
+
+    assert after_booking == _day(monday, {half_past_nine})
+    assert [error["extensions"]["code"] for error in refused["errors"]] == ["SLOT_UNAVAILABLE"]
+    assert cancelled == {"data": {"cancelAppointment": {"status": "CANCELLED"}}}
+    assert after_cancel == _day(monday)
+
+
+BOOK_AGAIN = "mutation B($input: BookAppointmentInput!) { bookAppointment(input: $input) { id } }"
+CANCEL = "mutation C($id: ID!) { cancelAppointment(id: $id) { status } }"
+
+
+def _booking(clinic: Clinic, doctor: Doctor, at: datetime) -> dict[str, Any]:
+    return {"input": {"doctorId": str(doctor.id), "clinicId": str(clinic.id), "startsAt": at.isoformat()}}
+
+
+async def _only_appointment(sessions: async_sessionmaker[AsyncSession]) -> str:
+    async with sessions() as session:
+        return str((await session.scalars(select(Appointment.id))).one())
 
 
 async def test_a_change_to_another_doctor_or_day_sends_nothing(
@@ -293,3 +356,55 @@ async def test_an_unknown_doctor_is_not_found(
             },
         }  # fmt: skip
         assert await live.receive() == {"id": "1", "type": "complete"}
+
+
+@pytest.fixture
+async def own_redis(tmp_path: Path) -> AsyncIterator[EmbeddedRedis]:
+    """A Redis of the test's own, to pause without touching the session's."""
+    redis = EmbeddedRedis(tmp_path / "redis", False)
+    await asyncio.to_thread(redis.start)
+    try:
+        yield redis
+    finally:
+        await asyncio.to_thread(redis.stop)
+
+
+async def test_while_redis_does_not_answer_subscriptions_end_and_new_ones_are_refused(
+    own_redis: EmbeddedRedis, settings: Settings, sessions: async_sessionmaker[AsyncSession],
+    world: tuple[Clinic, Doctor, date],
+) -> None:  # fmt: skip
+    _, doctor, monday = world
+    patient = await signed_in(sessions, settings, Role.PATIENT)
+    on_own_redis = dataclasses.replace(settings, redis_url=own_redis.url)
+    async with serving(on_own_redis) as url, signed_socket(url, patient.token) as live:
+        await live.subscribe("1", SLOTS_CHANGED, _variables(doctor, monday))
+        assert await _next_slots(live) == _day(monday)
+        with paused(own_redis.pid):
+            ended = [await live.receive(), await live.receive()]
+            async with live_socket(url) as refused:
+                await refused.init({"Authorization": f"Bearer {patient.token}"})
+                refused_with = await refused.closed_with()
+        # Once Redis answers again, so do subscriptions.
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            await until_ready(http)
+        async with signed_socket(url, patient.token) as again:
+            await again.subscribe("1", SLOTS_CHANGED, _variables(doctor, monday))
+            assert await _next_slots(again) == _day(monday)
+
+    assert ended == [
+        {
+            "id": "1",
+            "type": "next",
+            "payload": {
+                "data": None,
+                "errors": [{
+                    "message": "Live slot updates were interrupted (Redis unreachable); "
+                    "subscribe again.",
+                    "extensions": {"code": "SERVICE_UNAVAILABLE"},
+                }],
+                "extensions": {"cost": {"requested": 1441, "limit": 50000}},
+            },
+        },
+        {"id": "1", "type": "complete"},
+    ]  # fmt: skip
+    assert refused_with == (1013, "Try again later: the service cannot check tokens right now.")
