@@ -11,13 +11,14 @@ from strawberry.types import ExecutionContext
 from schema.errors import assign_code
 from schema.limits.door import Door
 from schema.limits.parsing import ParseWithTokenLimit
+from schema.limits.transport import OperationTransport
 from schema.limits.validation import ValidateDocument
 from schema.mutation import Mutation
 from schema.no_suggestions import ExecutorWithoutSuggestions
 from schema.query import Query
-from schema.subscription import Subscription
 from schema.request_hooks import CredentialsAndAudit, ObservedOperation, TracedResolvers
 from schema.scalars import SCALAR_OVERRIDES
+from schema.subscription import Subscription
 from services.settings import DEFAULT_MAX_QUERY_COST
 
 
@@ -47,6 +48,7 @@ def build_schema(
         CredentialsAndAudit,
         ParseWithTokenLimit,
         partial(ValidateDocument, hide_suggestions=not suggestions),
+        OperationTransport,
         partial(Door, max_cost=max_query_cost),
     ]
     if not introspection:

@@ -189,4 +189,3 @@ class SlotFeed:
         for watches in days.values():
             for watch in watches.values():
                 watch.end()
-

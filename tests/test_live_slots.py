@@ -3,7 +3,7 @@ change, from whichever process made it; the token in connection_init; the caps."
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,14 +21,14 @@ from services.settings import Settings
 from tests.support.api import graphql, serving
 from tests.support.live import SLOTS_CHANGED, LiveClient, live_socket, signed_socket
 from tests.support.processes import running, until_answers
-from tests.support.scheduling import Signed, book_via_api, local, make_monday_world, signed_in
+from tests.support.scheduling import book_via_api, local, make_monday_world, signed_in
 from tests.support.servers import Servers
 from tests.test_outages import paused, until_ready
 
 NY = "America/New_York"
 
 
-def _day(monday: date, booked: set[datetime] = frozenset()) -> list[dict[str, Any]]:  # type: ignore[assignment]
+def _day(monday: date, booked: Collection[datetime] = ()) -> list[dict[str, Any]]:
     """The Monday world's day as slotsChanged sends it: 09:00 to 12:00 by 30 minutes."""
     starts = [local(monday, 9, 0, NY) + timedelta(minutes=30 * n) for n in range(6)]
     return [
@@ -44,7 +44,7 @@ def _day(monday: date, booked: set[datetime] = frozenset()) -> list[dict[str, An
 
 async def _next_slots(client: LiveClient, id_: str = "1") -> list[dict[str, Any]]:
     message = await client.receive()
-    assert message["type"] == "next" and message["id"] == id_, message
+    assert (message["type"], message["id"]) == ("next", id_), message
     assert "errors" not in message["payload"], message
     slots: list[dict[str, Any]] = message["payload"]["data"]["slotsChanged"]
     return slots
@@ -106,9 +106,10 @@ async def test_a_booking_through_one_process_reaches_a_subscriber_on_another(
     async with running(commands[0], env, logs[0]) as a, running(commands[1], env, logs[1]) as b:
         await until_answers(f"{urls[0]}/health", a, logs[0])
         await until_answers(f"{urls[1]}/health", b, logs[1])
-        async with signed_socket(urls[1], watcher.token) as on_b, httpx.AsyncClient(
-            base_url=urls[0], timeout=30
-        ) as to_a:
+        async with (
+            signed_socket(urls[1], watcher.token) as on_b,
+            httpx.AsyncClient(base_url=urls[0], timeout=30) as to_a,
+        ):
             await on_b.subscribe("1", SLOTS_CHANGED, _variables(doctor, monday))
             assert await _next_slots(on_b) == _day(monday)
 
@@ -117,8 +118,12 @@ async def test_a_booking_through_one_process_reaches_a_subscriber_on_another(
             after_booking = await _next_slots(on_b)
 
             assert await _appointments(sessions) == 1
-            refused = await graphql(to_a, BOOK_AGAIN, _booking(clinic, doctor, half_past_nine), token=watcher.token)
-            cancelled = await graphql(to_a, CANCEL, {"id": (await _only_appointment(sessions))}, token=patient.token)
+            refused = await graphql(
+                to_a, BOOK_AGAIN, _booking(clinic, doctor, half_past_nine), token=watcher.token
+            )
+            cancelled = await graphql(
+                to_a, CANCEL, {"id": (await _only_appointment(sessions))}, token=patient.token
+            )
             after_cancel = await _next_slots(on_b)
 
     assert after_booking == _day(monday, {half_past_nine})
@@ -132,7 +137,13 @@ CANCEL = "mutation C($id: ID!) { cancelAppointment(id: $id) { status } }"
 
 
 def _booking(clinic: Clinic, doctor: Doctor, at: datetime) -> dict[str, Any]:
-    return {"input": {"doctorId": str(doctor.id), "clinicId": str(clinic.id), "startsAt": at.isoformat()}}
+    return {
+        "input": {
+            "doctorId": str(doctor.id),
+            "clinicId": str(clinic.id),
+            "startsAt": at.isoformat(),
+        }
+    }
 
 
 async def _only_appointment(sessions: async_sessionmaker[AsyncSession]) -> str:
@@ -263,9 +274,7 @@ def _refusal(id_: str, message: str) -> dict[str, Any]:
     return {
         "id": id_,
         "type": "error",
-        "payload": [
-            {"message": message, "extensions": {"code": "RATE_LIMITED", "retryAfter": 1}}
-        ],
+        "payload": [{"message": message, "extensions": {"code": "RATE_LIMITED", "retryAfter": 1}}],
     }
 
 
@@ -276,9 +285,10 @@ async def test_subscriptions_over_the_caps_are_refused(
     clinic, doctor, monday = world
     patient = await signed_in(sessions, settings, Role.PATIENT)
     variables = _variables(doctor, monday)
-    async with signed_socket(capped_url, patient.token) as first, signed_socket(
-        capped_url, patient.token
-    ) as second:
+    async with (
+        signed_socket(capped_url, patient.token) as first,
+        signed_socket(capped_url, patient.token) as second,
+    ):
         for id_ in ("1", "2"):
             await first.subscribe(id_, SLOTS_CHANGED, variables)
             assert await _next_slots(first, id_) == _day(monday)
@@ -408,3 +418,37 @@ async def test_while_redis_does_not_answer_subscriptions_end_and_new_ones_are_re
         {"id": "1", "type": "complete"},
     ]  # fmt: skip
     assert refused_with == (1013, "Try again later: the service cannot check tokens right now.")
+
+
+async def test_each_transport_serves_its_own_operations(
+    api_url: str, client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession],
+    settings: Settings, world: tuple[Clinic, Doctor, date],
+) -> None:  # fmt: skip
+    _, doctor, monday = world
+    patient = await signed_in(sessions, settings, Role.PATIENT)
+
+    over_http = await client.post(
+        "/graphql", json={"query": SLOTS_CHANGED, "variables": _variables(doctor, monday)}
+    )
+    async with signed_socket(api_url, patient.token) as live:
+        await live.subscribe("1", "query Clinics { clinics { name } }", {})
+        over_websocket = await live.receive()
+
+    assert (over_http.status_code, over_http.json()) == (200, {
+        "data": None,
+        "errors": [{
+            "message": "Subscriptions are served over a WebSocket to /graphql "
+            "(graphql-transport-ws) only.",
+            "extensions": {"code": "BAD_USER_INPUT"},
+        }],
+        "extensions": {"cost": {"requested": 0, "limit": 50000}},
+    })  # fmt: skip
+    assert over_websocket == {
+        "id": "1",
+        "type": "error",
+        "payload": [{
+            "message": "Over a WebSocket only subscriptions are served; send queries and "
+            "mutations by POST /graphql.",
+            "extensions": {"code": "BAD_USER_INPUT"},
+        }],
+    }  # fmt: skip

@@ -9,8 +9,8 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http.ides import GraphQL_IDE
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.http.ides import GraphQL_IDE
 from strawberry.schema import BaseSchema
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
@@ -61,7 +61,9 @@ class GraphQLApp(GraphQL[Context, None]):
     ) -> Context:
         request_id = getattr(request.state, "request_id", None) or request_id_of(request.scope)
         # Over a WebSocket, the token comes later, in connection_init (SubscriptionSocket).
-        authorization = request.headers.get("authorization") if isinstance(request, Request) else None
+        authorization = (
+            request.headers.get("authorization") if isinstance(request, Request) else None
+        )
         return await build_context(request, request.state.services, request_id, authorization)
 
     def parse_json(self, data: str | bytes) -> Any:

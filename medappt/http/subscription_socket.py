@@ -67,7 +67,7 @@ class SubscriptionSocket(BaseGraphQLTransportWSHandler[Context, None]):
 
     # Strawberry hands ``self.context`` to each operation it starts; in an operation's
     # task that is the context made for it at subscribe.
-    @property  # type: ignore[override]
+    @property
     def context(self) -> Context:
         return _operation_context.get(self._connection_context)
 

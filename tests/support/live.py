@@ -42,10 +42,14 @@ class LiveClient:
                     return message
 
     async def init(self, payload: dict[str, Any] | None) -> None:
-        await self.send({"type": "connection_init", **({} if payload is None else {"payload": payload})})
+        await self.send(
+            {"type": "connection_init", **({} if payload is None else {"payload": payload})}
+        )
 
     async def subscribe(self, id_: str, query: str, variables: dict[str, Any]) -> None:
-        await self.send({"type": "subscribe", "id": id_, "payload": {"query": query, "variables": variables}})
+        await self.send(
+            {"type": "subscribe", "id": id_, "payload": {"query": query, "variables": variables}}
+        )
 
     async def closed_with(self) -> tuple[int, str]:
         """The close code and reason, once the server closes the socket."""
@@ -59,7 +63,9 @@ class LiveClient:
 
 @contextlib.asynccontextmanager
 async def live_socket(http_url: str) -> AsyncIterator[LiveClient]:
-    async with connect(ws_url(http_url), subprotocols=[PROTOCOL], open_timeout=DEADLINE_SECONDS) as socket:
+    async with connect(
+        ws_url(http_url), subprotocols=[PROTOCOL], open_timeout=DEADLINE_SECONDS
+    ) as socket:
         yield LiveClient(socket)
 
 
