@@ -76,6 +76,7 @@ def create_app(settings: Settings, tracer_provider: TracerProvider | None = None
             traced_resolvers=tracer_provider is not None,
         ),
         graphql_ide="graphiql" if dev else None,
+        allowed_origins=settings.cors_origins,
     )
     app = Starlette(
         routes=[

@@ -177,7 +177,13 @@ class SlotFeed:
             if message["type"] == "subscribe" and not subscribed.done():
                 subscribed.set_result(None)
             elif message["type"] == "message":
-                self._dispatch(StaleDays.decode(message["data"]))
+                try:
+                    stale = StaleDays.decode(message["data"])
+                except (ValueError, KeyError, TypeError):
+                    # Not from a process of this version: nothing to act on.
+                    logger.warning("slot feed: a message it cannot read was ignored")
+                    continue
+                self._dispatch(stale)
 
     def _dispatch(self, stale: StaleDays) -> None:
         for day, watch in self._days.get(stale.doctor_id, {}).items():

@@ -1,6 +1,7 @@
 """Strawberry's ASGI view, answering every refusal in the GraphQL shape, with Retry-After;
 subscriptions over graphql-transport-ws (medappt/http/subscription_socket.py)."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from cross_web import HTTPException
@@ -28,11 +29,19 @@ NOT_JSON = "The request body is not valid JSON."
 class GraphQLApp(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = SubscriptionSocket
 
-    def __init__(self, schema: BaseSchema, *, graphql_ide: "GraphQL_IDE | None") -> None:
+    def __init__(
+        self,
+        schema: BaseSchema,
+        *,
+        graphql_ide: "GraphQL_IDE | None",
+        allowed_origins: Sequence[str],
+    ) -> None:
         super().__init__(
             schema,
             graphql_ide=graphql_ide,
             allow_queries_via_get=False,
+            # A browser's handshake from another origin: those of MEDAPPT_CORS_ORIGINS.
+            allowed_origins=allowed_origins,
             # The contract's protocol only; its caps are SubscriptionSocket's.
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             max_subscriptions_per_connection=None,
