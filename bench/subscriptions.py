@@ -9,23 +9,27 @@ weekday of the watched date, 08:00 to 18:00 in 15-minute slots), and starts one
 - ``--subscriptions`` WebSockets (graphql-transport-ws), one subscription each, spread
   evenly over the doctors' days; the process's RSS before the first and after the last
   has had its first list gives the memory per connection;
-- bookings at ``--rate`` a second for ``--duration`` s, open loop, made by this process
-  the way an API process makes them (domain ``book``, commit, then the slot cache's
-  ``invalidate``, which publishes): for every subscriber of the day, the delay from the
-  commit returning to the first message that shows the slot taken.
+- bookings at ``--rate`` a second for ``--duration`` s, open loop, made by a process of
+  their own the way another API process makes them (domain ``book``, commit, then the
+  slot cache's ``invalidate``, which publishes): for every subscriber of the day, the
+  delay from the commit returning (``time.monotonic``, one clock for the machine) to the
+  first message that shows the slot taken.
 
-The WebSocket clients run in this process too, on the same two cores as the server,
-PostgreSQL and Redis: the delays include their share of the machine.
+The clients, the booking process, the server, PostgreSQL and Redis share the machine's
+two cores (and, here, other people's work: the load average is printed): the delays
+include the wait for a core.
 """
 
 import argparse
 import asyncio
 import contextlib
 import json
+import multiprocessing
 import os
 import tempfile
 import time
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
@@ -70,19 +74,23 @@ class World:
     day: date
 
 
+# A booked slot: its doctor and start.
+SlotKey = tuple[uuid.UUID, datetime]
+
+
 @dataclass(slots=True)
 class Deliveries:
-    """When each booking committed, and how long each subscriber took to see it."""
+    """When each subscriber first saw each slot taken (time.monotonic(): one clock for
+    every process of the machine, the booking one included)."""
 
-    commits: dict[tuple[uuid.UUID, datetime], float] = field(default_factory=dict)
-    delays_ms: list[float] = field(default_factory=list)
+    expected: int
+    seen: list[tuple[SlotKey, float]] = field(default_factory=list)
     messages: int = 0
     all_seen: asyncio.Event = field(default_factory=asyncio.Event)
-    expected: int = 0
 
-    def seen(self, delay_s: float) -> None:
-        self.delays_ms.append(delay_s * 1000)
-        if len(self.delays_ms) >= self.expected:
+    def taken(self, key: SlotKey, at: float) -> None:
+        self.seen.append((key, at))
+        if len(self.seen) >= self.expected:
             self.all_seen.set()
 
 
@@ -170,34 +178,78 @@ async def _subscribe(
 
 
 async def _listen(socket: ClientConnection, doctor_id: uuid.UUID, deliveries: Deliveries) -> None:
-    taken: set[datetime] = set()
+    """Every slot is free when the run starts: each one seen taken was booked in it."""
+    taken: set[str] = set()
     with contextlib.suppress(Exception):
         async for raw in socket:
-            now = time.perf_counter()
+            now = time.monotonic()
             message: dict[str, Any] = json.loads(raw)
             if message["type"] != "next":
                 continue
             deliveries.messages += 1
             for slot in message["payload"]["data"]["slotsChanged"]:
-                starts = datetime.fromisoformat(slot["startsAt"])
-                committed = deliveries.commits.get((doctor_id, starts))
-                if not slot["available"] and starts not in taken and committed is not None:
-                    taken.add(starts)
-                    deliveries.seen(now - committed)
+                if not slot["available"] and slot["startsAt"] not in taken:
+                    taken.add(slot["startsAt"])
+                    deliveries.taken((doctor_id, datetime.fromisoformat(slot["startsAt"])), now)
 
 
 async def _book(
-    sessions: async_sessionmaker[AsyncSession], cache: SlotCache, world: World, booking: Booking,
-    deliveries: Deliveries,
+    sessions: async_sessionmaker[AsyncSession], cache: SlotCache, clinic_id: uuid.UUID,
+    booking: "Booking", *, commits: dict[SlotKey, float], published: list[float],
 ) -> None:  # fmt: skip
     request = BookingRequest(
-        doctor_id=booking.doctor_id, clinic_id=world.clinic_id, starts_at=booking.starts
+        doctor_id=booking.doctor_id, clinic_id=clinic_id, starts_at=booking.starts
     )
     async with sessions.begin() as session:
         await book(session, booking.patient, request)
     # Committed: the clock starts before the change is announced.
-    deliveries.commits[booking.doctor_id, booking.starts] = time.perf_counter()
+    committed = commits[booking.doctor_id, booking.starts] = time.monotonic()
     await cache.invalidate([booking.doctor_id])
+    published.append(time.monotonic() - committed)
+
+
+async def _book_at_rate(
+    database_url: str, redis_url: str, clinic_id: uuid.UUID, bookings: list["Booking"],
+    rate: float,
+) -> "Booked":  # fmt: skip
+    """Open loop: booking ``n`` starts at ``n / rate`` s, whatever the others do."""
+    engine = create_engine(database_url, pool_size=20)
+    redis = Redis.from_url(redis_url)
+    sessions, cache = session_factory(engine), SlotCache(redis)
+    commits: dict[SlotKey, float] = {}
+    published: list[float] = []
+    cpu = time.process_time()
+    try:
+        began = time.monotonic()
+        tasks = []
+        for n, booking in enumerate(bookings):
+            await asyncio.sleep(max(0.0, began + n / rate - time.monotonic()))
+            tasks.append(
+                asyncio.create_task(
+                    _book(sessions, cache, clinic_id, booking, commits=commits, published=published)
+                )
+            )
+        await asyncio.gather(*tasks)
+    finally:
+        await redis.aclose()
+        await engine.dispose()
+    return Booked(commits, [seconds * 1000 for seconds in published], time.process_time() - cpu)
+
+
+@dataclass(frozen=True, slots=True)
+class Booked:
+    commits: dict[SlotKey, float]
+    # From the commit returning to the PUBLISH (with the restamp) answered.
+    publish_ms: list[float]
+    cpu_s: float
+
+
+def _booking_process(
+    database_url: str, redis_url: str, clinic_id: uuid.UUID, bookings: list["Booking"],
+    rate: float,
+) -> Booked:  # fmt: skip
+    """In a process of its own, so that the clients' loop measures only deliveries."""
+    return uvloop.run(_book_at_rate(database_url, redis_url, clinic_id, bookings, rate))
 
 
 def _bookings(world: World, count: int) -> list[Booking]:
@@ -231,31 +283,20 @@ async def _open(
     return sockets
 
 
-async def _book_at_rate(
-    sessions: async_sessionmaker[AsyncSession], cache: SlotCache, world: World,
-    bookings: list[Booking], *, rate: float, deliveries: Deliveries,
-) -> None:  # fmt: skip
-    """Open loop: booking ``n`` starts at ``n / rate`` s, whatever the others do."""
-    began = time.perf_counter()
-    tasks = []
-    for n, booking in enumerate(bookings):
-        await asyncio.sleep(max(0.0, began + n / rate - time.perf_counter()))
-        tasks.append(asyncio.create_task(_book(sessions, cache, world, booking, deliveries)))
-    await asyncio.gather(*tasks)
-
-
 @dataclass(frozen=True, slots=True)
 class Result:
     rss_before: int
     rss_after: int
     deliveries: Deliveries
+    delays_ms: list[float]
+    booked: Booked
     api_cpu_s: float
     bench_cpu_s: float
 
 
 async def _measure(
-    server: ApiServer, sessions: async_sessionmaker[AsyncSession], cache: SlotCache,
-    world: World, args: argparse.Namespace,
+    server: ApiServer, database_url: str, redis_url: str, world: World,
+    args: argparse.Namespace,
 ) -> Result:  # fmt: skip
     compression = None if args.no_compression else "deflate"
     # One subscription opened and closed first: imports and first-use caches are not
@@ -271,7 +312,12 @@ async def _measure(
     deliveries = Deliveries(expected=len(bookings) * (args.subscriptions // args.days))
     listeners = [asyncio.create_task(_listen(s, d, deliveries)) for s, d in sockets]
     api_cpu, bench_cpu = process_seconds(server.pid), time.process_time()
-    await _book_at_rate(sessions, cache, world, bookings, rate=args.rate, deliveries=deliveries)
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        booked = await asyncio.wrap_future(
+            pool.submit(
+                _booking_process, database_url, redis_url, world.clinic_id, bookings, args.rate
+            )
+        )
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(30):
             await deliveries.all_seen.wait()
@@ -279,7 +325,8 @@ async def _measure(
     for listener in listeners:
         listener.cancel()
     await asyncio.gather(*(socket.close() for socket, _ in sockets))
-    return Result(before, after, deliveries, api_cpu, bench_cpu)
+    delays = [(at - booked.commits[key]) * 1000 for key, at in deliveries.seen]
+    return Result(before, after, deliveries, delays, booked, api_cpu, bench_cpu)
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -288,7 +335,7 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 
 def _report(result: Result, args: argparse.Namespace) -> None:
-    delays, per_connection = result.deliveries.delays_ms, args.subscriptions
+    delays, per_connection = result.delays_ms, args.subscriptions
     deflate = "off" if args.no_compression else "on"
     print(
         f"{args.subscriptions} subscriptions over {args.days} doctor-days "
@@ -306,22 +353,23 @@ def _report(result: Result, args: argparse.Namespace) -> None:
     print(f"| messages received | {result.deliveries.messages} |")
     for label, fraction in (("p50", 0.5), ("p99", 0.99), ("max", 1.0)):
         print(f"| commit to delivery {label} | {_percentile(delays, fraction):.1f} ms |")
+    publish = result.booked.publish_ms
+    for label, fraction in (("p50", 0.5), ("p99", 0.99)):
+        print(f"| commit to PUBLISH answered {label} | {_percentile(publish, fraction):.1f} ms |")
+    print(f"| the booking process's CPU | {result.booked.cpu_s:.1f} s |")
     print(f"| API CPU during the bookings | {result.api_cpu_s:.1f} s over {args.duration:g} s |")
-    print(f"| this process's CPU (clients, bookings) | {result.bench_cpu_s:.1f} s |")
+    print(f"| the clients' CPU | {result.bench_cpu_s:.1f} s |")
     print(f"| load average after (2 cores) | {os.getloadavg()[0]:.1f} |")
 
 
 async def _run(args: argparse.Namespace, database_url: str, redis_url: str) -> None:
-    engine = create_engine(database_url, pool_size=20)
-    redis = Redis.from_url(redis_url)
+    engine = create_engine(database_url)
     try:
-        sessions = session_factory(engine)
-        world = await _seed(sessions, args.days)
+        world = await _seed(session_factory(engine), args.days)
         environment = {"MEDAPPT_MAX_SUBSCRIPTIONS_PER_USER": str(args.subscriptions)}
         with running_api(database_url, redis_url, extra_environment=environment) as server:
-            result = await _measure(server, sessions, SlotCache(redis), world, args)
+            result = await _measure(server, database_url, redis_url, world, args)
     finally:
-        await redis.aclose()
         await engine.dispose()
     _report(result, args)
 
