@@ -113,7 +113,7 @@ class SubscriptionSocket(BaseGraphQLTransportWSHandler[Context, None]):
             )
             return
         connection = self._connection_context
-        self._contexts[message["id"]] = await build_context(
+        context = self._contexts[message["id"]] = await build_context(
             connection.request, connection.services, connection.request_id, self._authorization
         )
         await super().handle_subscribe(message)
@@ -122,7 +122,15 @@ class SubscriptionSocket(BaseGraphQLTransportWSHandler[Context, None]):
             self._contexts.pop(message["id"], None)
             return
         open_subscriptions.opened(caller.user_id)
-        operation.task.add_done_callback(lambda _: open_subscriptions.closed(caller.user_id))
+
+        def ended(_: object, id_: str = message["id"]) -> None:
+            open_subscriptions.closed(caller.user_id)
+            # Completed before it started, its context was never taken (and the id may
+            # be in use again by now).
+            if self._contexts.get(id_) is context:
+                del self._contexts[id_]
+
+        operation.task.add_done_callback(ended)
 
     async def run_operation(self, operation: Any) -> None:
         _operation_context.set(self._contexts.pop(operation.id))
