@@ -11,9 +11,11 @@ weekday of the watched date, 08:00 to 18:00 in 15-minute slots), and starts one
   has had its first list gives the memory per connection;
 - bookings at ``--rate`` a second for ``--duration`` s, open loop, made by a process of
   their own the way another API process makes them (domain ``book``, commit, then the
-  slot cache's ``invalidate``, which publishes): for every subscriber of the day, the
-  delay from the commit returning (``time.monotonic``, one clock for the machine) to the
-  first message that shows the slot taken.
+  slot cache's ``invalidate``, which restamps and PUBLISHes in one script): for every
+  subscriber of the day, the delay from the commit returning to the first message that
+  shows the slot taken (``time.time`` in both processes: one clock, one machine). The
+  booking process also reports how long its commits took to get the PUBLISH's answer
+  (one round trip, plus however late its own event loop runs).
 
 The clients, the booking process, the server, PostgreSQL and Redis share the machine's
 two cores (and, here, other people's work: the load average is printed): the delays
@@ -80,8 +82,7 @@ SlotKey = tuple[uuid.UUID, datetime]
 
 @dataclass(slots=True)
 class Deliveries:
-    """When each subscriber first saw each slot taken (time.monotonic(): one clock for
-    every process of the machine, the booking one included)."""
+    """When (``time.time()``) each subscriber first saw each slot taken."""
 
     expected: int
     seen: list[tuple[SlotKey, float]] = field(default_factory=list)
@@ -182,7 +183,7 @@ async def _listen(socket: ClientConnection, doctor_id: uuid.UUID, deliveries: De
     taken: set[str] = set()
     with contextlib.suppress(Exception):
         async for raw in socket:
-            now = time.monotonic()
+            now = time.time()
             message: dict[str, Any] = json.loads(raw)
             if message["type"] != "next":
                 continue
@@ -203,9 +204,9 @@ async def _book(
     async with sessions.begin() as session:
         await book(session, booking.patient, request)
     # Committed: the clock starts before the change is announced.
-    committed = commits[booking.doctor_id, booking.starts] = time.monotonic()
+    committed = commits[booking.doctor_id, booking.starts] = time.time()
     await cache.invalidate([booking.doctor_id])
-    published.append(time.monotonic() - committed)
+    published.append(time.time() - committed)
 
 
 async def _book_at_rate(
@@ -238,6 +239,7 @@ async def _book_at_rate(
 
 @dataclass(frozen=True, slots=True)
 class Booked:
+    # When each booking committed (time.time(): one clock for the machine's processes).
     commits: dict[SlotKey, float]
     # From the commit returning to the PUBLISH (with the restamp) answered.
     publish_ms: list[float]
