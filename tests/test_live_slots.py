@@ -3,8 +3,9 @@ change, from whichever process made it; the token in connection_init; the caps."
 
 import asyncio
 import dataclasses
+import uuid
 from collections.abc import AsyncIterator, Collection
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,11 @@ from db.enums import Role
 from db.models import Appointment, Clinic, Doctor
 from devtools.embedded.process import free_port
 from devtools.embedded.redis import EmbeddedRedis
+from services.auth.tokens import ACCESS_TOKEN_LIFETIME
 from services.settings import Settings
 from tests.support.api import graphql, serving
 from tests.support.live import SLOTS_CHANGED, LiveClient, live_socket, signed_socket
+from tests.support.people import token_service
 from tests.support.processes import running, until_answers
 from tests.support.scheduling import book_via_api, local, make_monday_world, signed_in
 from tests.support.servers import Servers
@@ -452,3 +455,46 @@ async def test_each_transport_serves_its_own_operations(
             "extensions": {"code": "BAD_USER_INPUT"},
         }],
     }  # fmt: skip
+
+
+async def test_the_socket_closes_with_4401_when_its_token_expires(
+    api_url: str, sessions: async_sessionmaker[AsyncSession], settings: Settings,
+    world: tuple[Clinic, Doctor, date],
+) -> None:  # fmt: skip
+    _, doctor, monday = world
+    patient = await signed_in(sessions, settings, Role.PATIENT)
+    # Issued long enough ago that it has two seconds left.
+    issued = datetime.now(UTC) - ACCESS_TOKEN_LIFETIME + timedelta(seconds=2)
+    token, _ = token_service(settings).issue_access(
+        user_id=patient.user_id, role=Role.PATIENT, family_id=uuid.uuid4(),
+        patient_id=patient.profile_id, now=issued,
+    )  # fmt: skip
+    async with signed_socket(api_url, token) as live:
+        await live.subscribe("1", SLOTS_CHANGED, _variables(doctor, monday))
+        assert await _next_slots(live) == _day(monday)
+        assert await live.closed_with() == (
+            4401,
+            "Unauthorized: the access token expired; connect again with a new one.",
+        )
+
+
+async def test_a_mutation_over_the_websocket_is_refused_and_changes_nothing(
+    api_url: str, client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession],
+    settings: Settings, world: tuple[Clinic, Doctor, date],
+) -> None:  # fmt: skip
+    clinic, doctor, monday = world
+    patient = await signed_in(sessions, settings, Role.PATIENT)
+    async with signed_socket(api_url, patient.token) as live:
+        await live.subscribe("1", BOOK_AGAIN, _booking(clinic, doctor, local(monday, 9, 0, NY)))
+        refused = await live.receive()
+
+    assert refused == {
+        "id": "1",
+        "type": "error",
+        "payload": [{
+            "message": "Over a WebSocket only subscriptions are served; send queries and "
+            "mutations by POST /graphql.",
+            "extensions": {"code": "BAD_USER_INPUT"},
+        }],
+    }  # fmt: skip
+    assert await _appointments(sessions) == 0
