@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -79,14 +79,14 @@ def create_app(settings: Settings, tracer_provider: TracerProvider | None = None
         traced_resolvers=tracer_provider is not None,
         documents=documents,
     )
+    graphql_app = GraphQLApp(
+        schema,
+        documents=documents,
+        graphql_ide="graphiql" if dev else None,
+        allowed_origins=settings.cors_origins,
+    )
     graphql = PublicReads(
-        GraphQLApp(
-            schema,
-            documents=documents,
-            graphql_ide="graphiql" if dev else None,
-            # Queries only (a mutation is 405), for persisted queries and HTTP caching.
-            allow_queries_via_get=True,
-        ),
+        graphql_app,
         documents=documents,
         max_age=settings.public_max_age_s,
         # Cached responses are of this schema: another release does not serve them.
@@ -97,6 +97,8 @@ def create_app(settings: Settings, tracer_provider: TracerProvider | None = None
             Route("/health", health, methods=["GET"]),
             Route("/ready", ready, methods=["GET"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            # Subscriptions (graphql-transport-ws); the HTTP middlewares pass it through.
+            WebSocketRoute("/graphql", graphql_app),
             Route("/metrics", metrics, methods=["GET"]),
         ],
         # Outermost first: every response gets the headers, a 413 included.

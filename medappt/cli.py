@@ -106,6 +106,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
                     access_log=False,
                     # The app decides whom to believe (MEDAPPT_TRUSTED_PROXIES), not uvicorn.
                     proxy_headers=False,
+                    # A WebSocket message is bounded like a request body.
+                    ws_max_size=settings.max_body_bytes,
                 )
         case "worker":
             # One process: its metrics live in memory, whatever serve was given.

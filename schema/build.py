@@ -12,12 +12,14 @@ from schema.errors import assign_code
 from schema.limits.door import Door
 from schema.limits.parsing import ParseWithTokenLimit
 from schema.limits.persisted_registration import RegisterPersistedDocument
+from schema.limits.transport import OperationTransport
 from schema.limits.validation import ValidateDocument
 from schema.mutation import Mutation
 from schema.no_suggestions import ExecutorWithoutSuggestions
 from schema.query import Query
 from schema.request_hooks import CredentialsAndAudit, ObservedOperation, TracedResolvers
 from schema.scalars import SCALAR_OVERRIDES
+from schema.subscription import Subscription
 from services.persisted_documents.known import KnownDocuments
 from services.settings import DEFAULT_MAX_QUERY_COST
 
@@ -50,6 +52,7 @@ def build_schema(
         CredentialsAndAudit,
         ParseWithTokenLimit,
         partial(ValidateDocument, hide_suggestions=not suggestions),
+        OperationTransport,
         partial(Door, max_cost=max_query_cost),
         # After the door: only documents that passed it are kept.
         partial(RegisterPersistedDocument, documents=documents or KnownDocuments(None)),
@@ -59,6 +62,7 @@ def build_schema(
     return MedapptSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
         scalar_overrides=SCALAR_OVERRIDES,

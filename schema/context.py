@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 
 from domain.audit import AuditTrail
 from domain.caller import Caller, require_signed_in
@@ -21,7 +21,8 @@ INVALID_ACCESS = "Invalid or expired access token."
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    request: Request
+    # A request, or the WebSocket a subscription came over.
+    request: HTTPConnection
     request_id: str
     ip: str | None
     services: Services
@@ -85,9 +86,13 @@ async def authenticate(services: Services, authorization: str | None) -> Caller 
     )
 
 
-async def build_context(request: Request, services: Services, request_id: str) -> Context:
+async def build_context(
+    request: HTTPConnection, services: Services, request_id: str, authorization: str | None
+) -> Context:
+    """``authorization``: the Authorization header, or over a WebSocket the one that
+    ``connection_init`` carried."""
     try:
-        caller = await authenticate(services, request.headers.get("authorization"))
+        caller = await authenticate(services, authorization)
         credentials_error: DomainError | None = None
     except Unauthenticated as error:
         caller, credentials_error = None, error

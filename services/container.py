@@ -21,6 +21,7 @@ from services.s3_spans import trace_s3
 from services.server_health import ServerHealth, monitored
 from services.settings import Settings
 from services.slot_cache import SlotCache
+from services.slot_feed import SlotFeed
 from services.storage import s3_client
 from services.tracing import trace_engine, trace_redis, tracer_of
 
@@ -41,6 +42,8 @@ class Services:
     documents: DocumentLinks
     document_store: DocumentStore
     slot_cache: SlotCache
+    # Slot changes from every process, for this one's subscriptions: one connection.
+    slot_feed: SlotFeed
     clinics: ClinicDirectory
     # Whether PostgreSQL and Redis answer (/ready), probed in the background.
     health: ServerHealth
@@ -96,6 +99,8 @@ async def open_services(
         if tracer_provider is not None:
             trace_s3(s3, tracer_provider)
         sessions = session_factory(engine)
+        slot_feed = SlotFeed(redis_url, timeout_s=settings.redis_timeout_ms / 1000)
+        stack.push_async_callback(slot_feed.close)
         yield Services(
             settings=settings,
             engine=engine,
@@ -107,6 +112,7 @@ async def open_services(
             documents=DocumentLinks(s3, settings.s3_bucket, settings.document_url_seconds),
             document_store=DocumentStore(s3, settings.s3_bucket),
             slot_cache=SlotCache(redis),
+            slot_feed=slot_feed,
             clinics=ClinicDirectory(sessions),
             health=health,
             tracer=None if tracer_provider is None else tracer_of(tracer_provider),

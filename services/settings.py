@@ -66,6 +66,10 @@ class Settings:
     # SHA-256 (None: any), and how long public GETs may be cached.
     trusted_documents: Mapping[str, str] | None
     public_max_age_s: int
+    # Live slots (README "Live slots"): open subscriptions per WebSocket, and per user
+    # on one API process.
+    max_subscriptions_per_connection: int
+    max_subscriptions_per_user: int
     # Notifications: reminders this long before the start; retries of a failed
     # send wait base * 2**(attempt-1) seconds (with jitter), up to max attempts.
     reminder_offsets: tuple[timedelta, ...]
@@ -175,6 +179,10 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         document_url_seconds=_positive_int(environ, "MEDAPPT_DOCUMENT_URL_SECONDS", 3600),
         max_body_bytes=_positive_int(environ, "MEDAPPT_MAX_BODY_BYTES", 1024 * 1024),
         max_query_cost=_positive_int(environ, "MEDAPPT_MAX_QUERY_COST", DEFAULT_MAX_QUERY_COST),
+        max_subscriptions_per_connection=_positive_int(
+            environ, "MEDAPPT_MAX_SUBSCRIPTIONS_PER_CONNECTION", 20
+        ),
+        max_subscriptions_per_user=_positive_int(environ, "MEDAPPT_MAX_SUBSCRIPTIONS_PER_USER", 50),
         rate_limits=_rate_limits(environ.get("MEDAPPT_RATE_LIMITS", "")),
         trusted_proxies=_networks(environ.get("MEDAPPT_TRUSTED_PROXIES", "")),
         cors_origins=_origins(environ.get("MEDAPPT_CORS_ORIGINS", "")),

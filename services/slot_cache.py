@@ -9,8 +9,13 @@ clock). A day is stored with the largest of its three stamps as read before comp
 it, and is served only while that is still the largest. A read that began before a
 change committed may finish after it, but what it stores carries an older stamp and can
 never be served: a stale read cannot repopulate the cache.
+
+The same script announces each change on the ``slots:changed`` channel (services/slot_feed.py
+listens), after the stamps are set: whoever recomputes a day on hearing of it reads the
+new stamps, so never an old cached copy.
 """
 
+import json
 import logging
 import uuid
 from collections.abc import Iterable, Sequence
@@ -48,6 +53,30 @@ class StaleDays:
     weekdays: frozenset[int] = frozenset()
     dates: frozenset[date] = frozenset()
 
+    def covers(self, day: date) -> bool:
+        return self.every_day or day.isoweekday() in self.weekdays or day in self.dates
+
+    def encode(self) -> str:
+        return json.dumps(
+            {
+                "doctor": str(self.doctor_id),
+                "everyDay": self.every_day,
+                "weekdays": sorted(self.weekdays),
+                "dates": sorted(day.isoformat() for day in self.dates),
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def decode(cls, data: bytes | str) -> "StaleDays":
+        fields = json.loads(data)
+        return cls(
+            uuid.UUID(fields["doctor"]),
+            every_day=fields["everyDay"],
+            weekdays=frozenset(fields["weekdays"]),
+            dates=frozenset(date.fromisoformat(day) for day in fields["dates"]),
+        )
+
 
 TTL_SECONDS = 300
 # A stamp must outlive the days stored under it; one that expires early only costs misses.
@@ -58,15 +87,19 @@ _COUNTER = "slots:stamp"
 # The counter rises with every change to any doctor's slots: public responses cached
 # under a lower value are not served (services/public_responses.py).
 SLOT_CHANGES_KEY = _COUNTER
+# Every process's feed listens here; a message is one StaleDays, encoded.
+CHANGES_CHANNEL = "slots:changed"
 
-# KEYS[1] is the counter, the others the stamps to set; ARGV[1] their TTL. Atomic, so
-# no stamp is ever set to a value smaller than one already handed out.
+# KEYS[1] is the counter, the others the stamps to set; ARGV[1] their TTL, ARGV[2] the
+# channel and the rest what to publish on it. Atomic, so no stamp is ever set to a value
+# smaller than one already handed out, and a change is announced only once stamped.
 _STAMP_SCRIPT = """
 local now = redis.call('TIME')
 local last = tonumber(redis.call('GET', KEYS[1]) or '0')
 local stamp = string.format('%d', math.max(last + 1, now[1] * 1000000 + now[2]))
 redis.call('SET', KEYS[1], stamp)
 for i = 2, #KEYS do redis.call('SET', KEYS[i], stamp, 'EX', ARGV[1]) end
+for i = 3, #ARGV do redis.call('PUBLISH', ARGV[2], ARGV[i]) end
 return stamp
 """
 
@@ -156,19 +189,25 @@ class SlotCache:
 
     async def invalidate(self, doctor_ids: Iterable[uuid.UUID]) -> None:
         """Every cached day of these doctors. Call after the commit of the change."""
-        await self._restamp([_doctor_stamp(doctor_id) for doctor_id in set(doctor_ids)])
+        await self.invalidate_days(
+            [StaleDays(doctor_id, every_day=True) for doctor_id in set(doctor_ids)]
+        )
 
     async def invalidate_days(self, stale: Iterable[StaleDays]) -> None:
-        """Exactly the cached days a change made stale. Call after its commit."""
+        """Exactly the cached days a change made stale, and a message on
+        CHANGES_CHANNEL for each doctor. Call after its commit."""
         names: list[str] = []
+        changes: list[str] = []
         for days in stale:
             if days.every_day:
                 names.append(_doctor_stamp(days.doctor_id))
-                continue
-            names += [_weekday_stamp(days.doctor_id, weekday) for weekday in days.weekdays]
-            names += [_date_stamp(days.doctor_id, day) for day in days.dates]
-        await self._restamp(sorted(set(names)))
-
-    async def _restamp(self, names: Sequence[str]) -> None:
+            else:
+                names += [_weekday_stamp(days.doctor_id, weekday) for weekday in days.weekdays]
+                names += [_date_stamp(days.doctor_id, day) for day in days.dates]
+            if days.every_day or days.weekdays or days.dates:
+                changes.append(days.encode())
         if names:
-            await self._stamp(keys=[_COUNTER, *names], args=[STAMP_TTL_SECONDS])
+            await self._stamp(
+                keys=[_COUNTER, *sorted(set(names))],
+                args=[STAMP_TTL_SECONDS, CHANGES_CHANNEL, *changes],
+            )

@@ -1,6 +1,8 @@
 """Strawberry's ASGI view, answering every refusal in the GraphQL shape, with Retry-After;
-documents named by hash (persisted and trusted documents) are found here."""
+documents named by hash (persisted and trusted documents) are found here;
+subscriptions over graphql-transport-ws (medappt/http/subscription_socket.py)."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -11,12 +13,15 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
+from strawberry.http.ides import GraphQL_IDE
 from strawberry.schema.base import BaseSchema
 from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from medappt.http.error_body import error_response
 from medappt.http.response_headers import request_id_of
+from medappt.http.subscription_socket import OpenSubscriptions, SubscriptionSocket
 from schema.context import Context, build_context
 from services.errors import BadUserInput, ErrorCode, PersistedQueryNotFound
 from services.persisted_documents.known import KnownDocuments
@@ -28,9 +33,29 @@ NOT_VIA_GET = "Only queries can be sent with GET; send mutations with POST."
 
 
 class GraphQLApp(GraphQL[Context, None]):
-    def __init__(self, schema: BaseSchema, *, documents: KnownDocuments, **options: Any) -> None:
-        super().__init__(schema, **options)
+    graphql_transport_ws_handler_class = SubscriptionSocket
+
+    def __init__(
+        self,
+        schema: BaseSchema,
+        *,
+        documents: KnownDocuments,
+        graphql_ide: "GraphQL_IDE | None",
+        allowed_origins: Sequence[str],
+    ) -> None:
+        super().__init__(
+            schema,
+            graphql_ide=graphql_ide,
+            # Queries only (a mutation is 405), for persisted queries and HTTP caching.
+            allow_queries_via_get=True,
+            # A browser's handshake from another origin: those of MEDAPPT_CORS_ORIGINS.
+            allowed_origins=allowed_origins,
+            # The contract's protocol only; its caps are SubscriptionSocket's.
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            max_subscriptions_per_connection=None,
+        )
         self.documents = documents
+        self.open_subscriptions = OpenSubscriptions()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -88,9 +113,12 @@ class GraphQLApp(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        assert isinstance(request, Request)  # no subscriptions are served
         request_id = getattr(request.state, "request_id", None) or request_id_of(request.scope)
-        return await build_context(request, request.state.services, request_id)
+        # Over a WebSocket, the token comes later, in connection_init (SubscriptionSocket).
+        authorization = (
+            request.headers.get("authorization") if isinstance(request, Request) else None
+        )
+        return await build_context(request, request.state.services, request_id, authorization)
 
     def parse_json(self, data: str | bytes) -> Any:
         try:

@@ -16,6 +16,7 @@ LIST_SIZES: dict[tuple[str, str], int] = {
     ("Doctor", "clinics"): 20,  # the clinics one doctor works at
     ("Query", "availableSlots"): SLOTS_PER_DAY,
     ("Doctor", "availableSlots"): SLOTS_PER_DAY,
+    ("Subscription", "slotsChanged"): SLOTS_PER_DAY,
     ("Query", "doctorSchedule"): SLOTS_PER_DAY,  # a doctor's appointments on one day
     ("Query", "schedule"): SLOTS_PER_DAY * DAYS_PER_SCHEDULE,
     ("Doctor", "scheduleTemplates"): 50,  # weekly blocks, per clinic
