@@ -1,4 +1,11 @@
-"""Booking a slot. PostgreSQL's exclusion constraints decide who gets it."""
+"""Booking a slot. PostgreSQL's exclusion constraints decide who gets it.
+
+The common case costs one statement: the slot is checked against the day the slot
+cache holds (the one the patient just looked at) with the clinic's zone from the
+clinic directory, and the idempotency key is checked by the INSERT itself
+(``ON CONFLICT DO NOTHING`` on the key's unique index). Only a key seen before, a day
+not cached, or a slot the cached day does not offer ask PostgreSQL more.
+"""
 
 import uuid
 from dataclasses import dataclass
@@ -6,7 +13,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import Role
@@ -14,10 +22,13 @@ from db.models import Appointment, Clinic, DoctorClinic
 from domain.availability import load_doctor_days
 from domain.caller import Caller
 from domain.clock import clock
+from domain.day_slots import DaySlots
 from domain.outbox import Topic, announce
-from domain.savepoints import flush_guarded
+from domain.savepoints import DEADLOCK_DETECTED
+from domain.timezones import stored_zone
+from services.clinic_directory import ClinicDirectory
 from services.errors import BadUserInput, Conflict, Forbidden, SlotUnavailable
-from services.slot_cache import DayKey
+from services.slot_cache import DayKey, SlotCache
 
 MAX_REASON_LENGTH = 2000
 SLOT_TAKEN = "Sorry, that time was just taken. Please choose another slot."
@@ -89,6 +100,34 @@ async def slot_at(
     return slot
 
 
+async def cached_slot_at(
+    session: AsyncSession,
+    days: SlotCache,
+    clinics: ClinicDirectory,
+    doctor_id: uuid.UUID,
+    clinic_id: uuid.UUID,
+    starts_at: datetime,
+    now: datetime,
+) -> tuple[datetime, datetime]:
+    """:func:`slot_at`, from the cached day when it offers that slot free: no statement.
+    Anything else (not cached, taken, away, not a slot, not the doctor's clinic) is
+    decided by :func:`slot_at` against PostgreSQL, with its exact answer."""
+    if starts_at.tzinfo is None:
+        raise BadUserInput("`startsAt` needs a UTC offset, e.g. 2026-03-02T09:00:00-05:00.")
+    clinic = (await clinics.get_many([clinic_id])).get(clinic_id)
+    if clinic is not None:
+        local_date = starts_at.astimezone(stored_zone(clinic.timezone)).date()
+        # The day as availableSlots cached it, for that clinic or for all of the doctor's.
+        keys = [DayKey(doctor_id, local_date, clinic_id), DayKey(doctor_id, local_date, None)]
+        for cached in (await days.read(keys)).hits.values():
+            slot = DaySlots.decode(cached).free_at(clinic_id, starts_at)
+            if slot is not None:
+                if slot[0] <= now:
+                    raise SlotUnavailable("That slot is in the past.")
+                return slot
+    return await slot_at(session, doctor_id, clinic_id, starts_at, now)
+
+
 def overlap_error(error: IntegrityError) -> SlotUnavailable | None:
     message = str(error.orig)
     if "ex_appointments_doctor_no_overlap" in message:
@@ -98,48 +137,82 @@ def overlap_error(error: IntegrityError) -> SlotUnavailable | None:
     return None
 
 
-async def book(session: AsyncSession, caller: Caller, request: BookingRequest) -> Appointment:
+async def book(
+    session: AsyncSession,
+    caller: Caller,
+    request: BookingRequest,
+    *,
+    days: SlotCache,
+    clinics: ClinicDirectory,
+) -> Appointment:
     """Books the slot, or returns the appointment an earlier call with the same
     idempotency key made for the same request (CONFLICT for another). Does not commit."""
     patient_id = patient_to_book_for(caller, request.patient_id)
     if request.reason is not None and len(request.reason) > MAX_REASON_LENGTH:
         raise BadUserInput(f"`reason` is longer than {MAX_REASON_LENGTH} characters.")
-    if request.idempotency_key is not None:
-        earlier = await _booked_with_key(session, caller, request.idempotency_key)
-        if earlier is not None:
-            return _replayed(earlier, request, patient_id)
     now = clock.now()
-    starts_at, ends_at = await slot_at(
-        session, request.doctor_id, request.clinic_id, request.starts_at, now
+    starts_at, ends_at = await cached_slot_at(
+        session, days, clinics, request.doctor_id, request.clinic_id, request.starts_at, now
     )
-    appointment = Appointment(
-        patient_id=patient_id,
-        doctor_id=request.doctor_id,
-        clinic_id=request.clinic_id,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        reason=request.reason,
-        idempotency_key=request.idempotency_key,
-        booked_by_user_id=caller.user_id,
-        created_at=now,
-        updated_at=now,
-    )
+    values = {
+        "patient_id": patient_id,
+        "doctor_id": request.doctor_id,
+        "clinic_id": request.clinic_id,
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "reason": request.reason,
+        "idempotency_key": request.idempotency_key,
+        "booked_by_user_id": caller.user_id,
+        "created_at": now,
+        "updated_at": now,
+    }
     try:
-        await flush_guarded(session, lambda: session.add(appointment))
+        appointment = await _insert_unless_key_used(session, values)
     except IntegrityError as error:
-        # Rolling back the savepoint already took the new row out of the session.
         if request.idempotency_key is not None:
-            # A concurrent retry with the same key may have won (on the key, or on
-            # the slot it took first): its booking is ours. It has committed, or
-            # PostgreSQL would still be waiting for it.
+            # A concurrent retry with the same key may have taken the slot first (its
+            # row came after our INSERT looked at the key): its booking is ours. It has
+            # committed, or PostgreSQL would still be waiting for it.
             earlier = await _booked_with_key(session, caller, request.idempotency_key)
             if earlier is not None:
                 return _replayed(earlier, request, patient_id)
         if "fk_appointments_patient_id_patients" in str(error.orig):
             raise BadUserInput("No patient has that id.") from None
         raise overlap_error(error) or error from None
+    if appointment is None:
+        # The key was used before: the booking it made, if this asks for the same one.
+        assert request.idempotency_key is not None  # only a key can conflict
+        earlier = await _booked_with_key(session, caller, request.idempotency_key)
+        assert earlier is not None  # a booking is never deleted
+        return _replayed(earlier, request, patient_id)
     announce(session, Topic.APPOINTMENT_BOOKED, {"appointment_id": str(appointment.id)})
     return appointment
+
+
+async def _insert_unless_key_used(
+    session: AsyncSession, values: dict[str, object]
+) -> Appointment | None:
+    """The new appointment, or None when the caller's idempotency key already made one.
+    In a savepoint, so that a taken slot leaves the transaction usable; a deadlock
+    between two bookings racing for overlapping slots is tried once more (the other
+    one decides the outcome), as :func:`domain.savepoints.flush_guarded` does."""
+    statement = (
+        insert(Appointment)
+        .values(values)
+        .on_conflict_do_nothing(
+            index_elements=[Appointment.booked_by_user_id, Appointment.idempotency_key],
+            index_where=Appointment.idempotency_key.is_not(None),
+        )
+        .returning(Appointment)
+    )
+    for attempt in (1, 2):
+        try:
+            async with session.begin_nested():
+                return await session.scalar(statement)
+        except DBAPIError as error:
+            if getattr(error.orig, "sqlstate", None) != DEADLOCK_DETECTED or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 async def _booked_with_key(session: AsyncSession, caller: Caller, key: str) -> Appointment | None:

@@ -36,6 +36,12 @@ class GraphQLApp(GraphQL[Context, None]):
             response = error_response(
                 error.status_code, error.reason, code, settings.max_query_cost
             )
+        finally:
+            # The operation gives its connection back when it ends; this is for one cut
+            # short before that (the request deadline).
+            context = getattr(request.state, "graphql_context", None)
+            if isinstance(context, Context):
+                await context.sessions.close()
         await response(scope, receive, send)
 
     async def get_context(
@@ -43,7 +49,9 @@ class GraphQLApp(GraphQL[Context, None]):
     ) -> Context:
         assert isinstance(request, Request)  # no subscriptions are served
         request_id = getattr(request.state, "request_id", None) or request_id_of(request.scope)
-        return await build_context(request, request.state.services, request_id)
+        context = await build_context(request, request.state.services, request_id)
+        request.state.graphql_context = context
+        return context
 
     def parse_json(self, data: str | bytes) -> Any:
         try:

@@ -43,7 +43,9 @@ async def resolve_book_appointment(
         audited_change(context.audit, "appointment.book"),
         context.sessions.begin() as session,
     ):
-        appointment = await book(session, caller, request)
+        appointment = await book(
+            session, caller, request, days=context.slot_cache, clinics=context.services.clinics
+        )
     await context.slot_cache.invalidate([appointment.doctor_id])
     changed(context.audit, "appointment.book", appointment)
     return Appointment.from_model(appointment)
