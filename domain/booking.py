@@ -104,6 +104,7 @@ async def cached_slot_at(
     session: AsyncSession,
     days: SlotCache,
     clinics: ClinicDirectory,
+    *,
     doctor_id: uuid.UUID,
     clinic_id: uuid.UUID,
     starts_at: datetime,
@@ -152,7 +153,13 @@ async def book(
         raise BadUserInput(f"`reason` is longer than {MAX_REASON_LENGTH} characters.")
     now = clock.now()
     starts_at, ends_at = await cached_slot_at(
-        session, days, clinics, request.doctor_id, request.clinic_id, request.starts_at, now
+        session,
+        days,
+        clinics,
+        doctor_id=request.doctor_id,
+        clinic_id=request.clinic_id,
+        starts_at=request.starts_at,
+        now=now,
     )
     values = {
         "patient_id": patient_id,
