@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from db.engine import create_engine, session_factory
 from db.enums import Role
 from db.migrate import upgrade_async
-from db.request_sessions import RequestSessions
 from db.models import OutboxMessage
+from db.request_sessions import RequestSessions
 from devtools.embedded.postgres import EmbeddedPostgres
 from devtools.embedded.process import free_port
 from devtools.embedded.redis import EmbeddedRedis
@@ -280,7 +280,9 @@ async def test_a_worker_goes_on_after_redis_restarts(own: OwnServers, tmp_path: 
     assert (relayed_before, relayed_after, still_running) == (True, True, True)
 
 
-async def test_the_api_goes_on_after_postgresql_restarts(settings: Settings, tmp_path: Path) -> None:
+async def test_the_api_goes_on_after_postgresql_restarts(
+    settings: Settings, tmp_path: Path
+) -> None:
     """A restart, not a pause: the server closes every pooled connection. There is no
     pre-ping; the pool sees at checkout that a connection was closed and opens another,
     so the first request after the restart is answered like the others."""
