@@ -9,7 +9,7 @@ not cached, or a slot the cached day does not offer ask PostgreSQL more.
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -28,7 +28,7 @@ from domain.savepoints import DEADLOCK_DETECTED
 from domain.timezones import stored_zone
 from services.clinic_directory import ClinicDirectory
 from services.errors import BadUserInput, Conflict, Forbidden, SlotUnavailable
-from services.slot_cache import DayKey, SlotCache
+from services.slot_cache import DayKey, SlotCache, StaleDays
 
 MAX_REASON_LENGTH = 2000
 SLOT_TAKEN = "Sorry, that time was just taken. Please choose another slot."
@@ -127,6 +127,20 @@ async def cached_slot_at(
                     raise SlotUnavailable("That slot is in the past.")
                 return slot
     return await slot_at(session, doctor_id, clinic_id, starts_at, now)
+
+
+def stale_days_of(appointment: Appointment) -> StaleDays:
+    """The cached days a booking changes: its dates wherever the doctor works. An instant
+    is at most a day away from its UTC date in any zone (UTC-12 to UTC+14), so the UTC
+    dates of its start and end, each with the day before and after, cover them without
+    asking which zones the doctor's clinics are in. Other days stay cached: the next
+    booking of the same doctor on another day still finds its slot there."""
+    dates = {
+        moment.astimezone(UTC).date() + timedelta(days=shift)
+        for moment in (appointment.starts_at, appointment.ends_at)
+        for shift in (-1, 0, 1)
+    }
+    return StaleDays(appointment.doctor_id, dates=frozenset(dates))
 
 
 def overlap_error(error: IntegrityError) -> SlotUnavailable | None:

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+import aiohttp
 import asyncpg
 import uvloop
 from joserfc.jwk import KeySet
@@ -120,10 +121,15 @@ async def _run(options: ReportOptions, cast: People, data_dir: Path, s3_url: str
                 try:
                     for name, make in chosen:
                         print(f"scenario {name}", file=sys.stderr)
-                        reports.append(await make())
+                        try:
+                            reports.append(await make())
+                        except (aiohttp.ClientError, TimeoutError, RuntimeError) as error:
+                            # An overloaded machine can fail a row's set-up: report the rest.
+                            print(f"  {name} not measured: {error!r}", file=sys.stderr)
+                            await harness.settle()
                         rss = max(rss, rss_mb(server.pid))
                     overlaps = int(await stats.fetchval(OVERLAPS, started))
-                    seconds = 5.0 if options.quick else 20.0
+                    seconds = 3.0 if options.quick else 20.0
                     records_ratio = await ratio(
                         harness, cast, handler_environment, data_dir, seconds
                     )
@@ -166,8 +172,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     started = time.monotonic()
     outcome = uvloop.run(run(options))
     checks = document.slas(
-        next(r for r in outcome.reports if r.title.startswith("bookAppointment")),
-        next(r for r in outcome.reports if "cache hit" in r.title),
+        next((r for r in outcome.reports if r.title.startswith("bookAppointment")), None),
+        next((r for r in outcome.reports if "cache hit" in r.title), None),
         outcome.ratio,
         outcome.rss_mb,
         outcome.overlaps,
