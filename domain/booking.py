@@ -111,21 +111,28 @@ async def cached_slot_at(
     now: datetime,
 ) -> tuple[datetime, datetime]:
     """:func:`slot_at`, from the cached day when it offers that slot free: no statement.
-    Anything else (not cached, taken, away, not a slot, not the doctor's clinic) is
-    decided by :func:`slot_at` against PostgreSQL, with its exact answer."""
+    Not cached (or not free there): the day from PostgreSQL, in the zone the clinic
+    directory knows, one statement. Anything refused (taken, away, not a slot, not the
+    doctor's clinic, an unknown clinic) is decided again by :func:`slot_at`, whose
+    answers say exactly why."""
     if starts_at.tzinfo is None:
         raise BadUserInput("`startsAt` needs a UTC offset, e.g. 2026-03-02T09:00:00-05:00.")
     clinic = (await clinics.get_many([clinic_id])).get(clinic_id)
-    if clinic is not None:
-        local_date = starts_at.astimezone(stored_zone(clinic.timezone)).date()
-        # The day as availableSlots cached it, for that clinic or for all of the doctor's.
-        keys = [DayKey(doctor_id, local_date, clinic_id), DayKey(doctor_id, local_date, None)]
-        for cached in (await days.read(keys)).hits.values():
-            slot = DaySlots.decode(cached).free_at(clinic_id, starts_at)
-            if slot is not None:
-                if slot[0] <= now:
-                    raise SlotUnavailable("That slot is in the past.")
-                return slot
+    if clinic is None:
+        return await slot_at(session, doctor_id, clinic_id, starts_at, now)
+    local_date = starts_at.astimezone(stored_zone(clinic.timezone)).date()
+    # The day as availableSlots cached it, for that clinic or for all of the doctor's.
+    keys = [DayKey(doctor_id, local_date, clinic_id), DayKey(doctor_id, local_date, None)]
+    for cached in (await days.read(keys)).hits.values():
+        slot = DaySlots.decode(cached).free_at(clinic_id, starts_at)
+        if slot is not None:
+            if slot[0] <= now:
+                raise SlotUnavailable("That slot is in the past.")
+            return slot
+    day = (await load_doctor_days(session, keys[:1]))[keys[0]]
+    found = day.find(local_date, clinic_id, starts_at)
+    if found is not None and found[0] > now and not day.is_away(*found):
+        return found
     return await slot_at(session, doctor_id, clinic_id, starts_at, now)
 
 
