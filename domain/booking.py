@@ -1,10 +1,10 @@
 """Booking a slot. PostgreSQL's exclusion constraints decide who gets it.
 
-The common case costs one statement: the slot is checked against the day the slot
-cache holds (the one the patient just looked at) with the clinic's zone from the
-clinic directory, and the idempotency key is checked by the INSERT itself
-(``ON CONFLICT DO NOTHING`` on the key's unique index). Only a key seen before, a day
-not cached, or a slot the cached day does not offer ask PostgreSQL more.
+In the common case nothing is asked of PostgreSQL before the INSERT: the slot is
+checked against the day the slot cache holds (the one the patient just looked at) with
+the clinic's zone from the clinic directory, and the idempotency key is checked by the
+INSERT itself (``ON CONFLICT DO NOTHING`` on the key's unique index). A day not cached
+costs one statement more; a key seen before, or a refusal, a few more.
 """
 
 import uuid
