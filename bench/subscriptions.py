@@ -57,6 +57,7 @@ from domain.clinics import create_clinic
 from domain.doctors import create_doctor
 from domain.schedules import add_template
 from domain.users import create_user
+from services.clinic_directory import ClinicDirectory
 from services.slot_cache import SlotCache
 
 SUBSCRIPTION = """subscription Live($doctorId: ID!, $date: Date!) {
@@ -195,14 +196,15 @@ async def _listen(socket: ClientConnection, doctor_id: uuid.UUID, deliveries: De
 
 
 async def _book(
-    sessions: async_sessionmaker[AsyncSession], cache: SlotCache, clinic_id: uuid.UUID,
+    sessions: async_sessionmaker[AsyncSession], cache: SlotCache, clinics: ClinicDirectory,
+    clinic_id: uuid.UUID,
     booking: "Booking", *, commits: dict[SlotKey, float], published: list[float],
 ) -> None:  # fmt: skip
     request = BookingRequest(
         doctor_id=booking.doctor_id, clinic_id=clinic_id, starts_at=booking.starts
     )
     async with sessions.begin() as session:
-        await book(session, booking.patient, request)
+        await book(session, booking.patient, request, days=cache, clinics=clinics)
     # Committed: the clock starts before the change is announced.
     committed = commits[booking.doctor_id, booking.starts] = time.time()
     await cache.invalidate([booking.doctor_id])
@@ -217,6 +219,7 @@ async def _book_at_rate(
     engine = create_engine(database_url, pool_size=20)
     redis = Redis.from_url(redis_url)
     sessions, cache = session_factory(engine), SlotCache(redis)
+    clinics = ClinicDirectory(sessions)
     commits: dict[SlotKey, float] = {}
     published: list[float] = []
     cpu = time.process_time()
@@ -227,7 +230,15 @@ async def _book_at_rate(
             await asyncio.sleep(max(0.0, began + n / rate - time.monotonic()))
             tasks.append(
                 asyncio.create_task(
-                    _book(sessions, cache, clinic_id, booking, commits=commits, published=published)
+                    _book(
+                        sessions,
+                        cache,
+                        clinics,
+                        clinic_id,
+                        booking,
+                        commits=commits,
+                        published=published,
+                    )
                 )
             )
         await asyncio.gather(*tasks)

@@ -5,13 +5,14 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolProxiedConnection
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, PoolProxiedConnection
 
 # A server that takes longer than this to accept a connection is as good as down.
 CONNECT_TIMEOUT_SECONDS = 5.0
@@ -20,7 +21,7 @@ CONNECT_TIMEOUT_SECONDS = 5.0
 class GatedPool(AsyncAdaptedQueuePool):
     """A pool that asks ``gate`` before every checkout: while the database is known to
     be down, the gate raises at once instead of letting the request wait on a
-    connection (or on a pre-ping to a server that does not answer)."""
+    connection that cannot answer."""
 
     gate: Callable[[], None] | None = None
 
@@ -81,7 +82,9 @@ def create_engine(
         pool_size=pool_size,
         max_overflow=pool_size if max_overflow is None else max_overflow,
         pool_timeout=pool_timeout_s,
-        pool_pre_ping=True,
+        # No pre-ping (BEGIN, a statement and ROLLBACK at every checkout): a connection
+        # the server closed is noticed at checkout below, without a round trip.
+        pool_pre_ping=False,
         # Long-lived API processes: recycle before typical proxy idle timeouts.
         pool_recycle=1800,
         # Parameters are patients' data: keep them out of error messages and logs.
@@ -90,6 +93,7 @@ def create_engine(
     pool = engine.sync_engine.pool
     assert isinstance(pool, GatedPool)
     pool.gate = gate
+    event.listen(pool, "checkout", _refuse_closed)
     if read_only:
         # Reports may run on the primary when no replica is configured: make
         # sure they can never write there.
@@ -98,6 +102,14 @@ def create_engine(
             connection.exec_driver_sql("SET TRANSACTION READ ONLY")
 
     return engine
+
+
+def _refuse_closed(_: object, record: ConnectionPoolEntry, __: object) -> None:
+    """A connection whose server went away (a restart, an idle timeout, a proxy) has
+    already been told so by its socket: the pool then opens a new one instead."""
+    driver_connection = record.driver_connection
+    if driver_connection is not None and driver_connection.is_closed():
+        raise DisconnectionError("the server closed this connection")
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

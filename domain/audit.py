@@ -106,6 +106,10 @@ class AuditTrail:
             return
         rows = self.rows()
         self.events.clear()
-        async with sessions.begin() as session:
+        async with sessions() as session:
             # A Core insert of plain rows: the ORM's bulk machinery buys nothing here.
+            # One statement, atomic by itself: on the request's connection it runs
+            # without a transaction around it (one round trip); a pooled session
+            # commits it.
             await session.execute(insert(cast(Table, AuditEntry.__table__)), rows)
+            await session.commit()

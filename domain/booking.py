@@ -1,8 +1,16 @@
-"""Booking a slot. PostgreSQL's exclusion constraints decide who gets it."""
+"""Booking a slot. PostgreSQL's exclusion constraints decide who gets it.
+
+In the common case nothing is asked of PostgreSQL before the INSERT: the slot is
+checked against the day the slot cache holds (the one the patient just looked at) with
+the clinic's zone from the clinic directory, and the idempotency key is checked by the
+INSERT itself (``ON CONFLICT DO NOTHING``, with every unique and exclusion constraint
+as its arbiter). A day not cached costs one statement more; a key seen before, or a
+refusal, a few more.
+"""
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, select
@@ -15,9 +23,12 @@ from db.models import Appointment, Clinic, DoctorClinic
 from domain.availability import load_doctor_days
 from domain.caller import Caller
 from domain.clock import clock
+from domain.day_slots import DaySlots
 from domain.outbox import Topic, announce
+from domain.timezones import stored_zone
+from services.clinic_directory import ClinicDirectory
 from services.errors import BadUserInput, Conflict, Forbidden, SlotUnavailable
-from services.slot_cache import DayKey
+from services.slot_cache import DayKey, SlotCache, StaleDays
 
 MAX_REASON_LENGTH = 2000
 SLOT_TAKEN = "Sorry, that time was just taken. Please choose another slot."
@@ -89,6 +100,56 @@ async def slot_at(
     return slot
 
 
+async def cached_slot_at(
+    session: AsyncSession,
+    days: SlotCache,
+    clinics: ClinicDirectory,
+    *,
+    doctor_id: uuid.UUID,
+    clinic_id: uuid.UUID,
+    starts_at: datetime,
+    now: datetime,
+) -> tuple[datetime, datetime]:
+    """:func:`slot_at`, from the cached day when it offers that slot free: no statement.
+    Not cached (or not free there): the day from PostgreSQL, in the zone the clinic
+    directory knows, one statement. Anything refused (taken, away, not a slot, not the
+    doctor's clinic, an unknown clinic) is decided again by :func:`slot_at`, whose
+    answers say exactly why."""
+    if starts_at.tzinfo is None:
+        raise BadUserInput("`startsAt` needs a UTC offset, e.g. 2026-03-02T09:00:00-05:00.")
+    clinic = (await clinics.get_many([clinic_id])).get(clinic_id)
+    if clinic is None:
+        return await slot_at(session, doctor_id, clinic_id, starts_at, now)
+    local_date = starts_at.astimezone(stored_zone(clinic.timezone)).date()
+    # The day as availableSlots cached it, for that clinic or for all of the doctor's.
+    keys = [DayKey(doctor_id, local_date, clinic_id), DayKey(doctor_id, local_date, None)]
+    for cached in (await days.read(keys)).hits.values():
+        slot = DaySlots.decode(cached).free_at(clinic_id, starts_at)
+        if slot is not None:
+            if slot[0] <= now:
+                raise SlotUnavailable("That slot is in the past.")
+            return slot
+    day = (await load_doctor_days(session, keys[:1]))[keys[0]]
+    found = day.find(local_date, clinic_id, starts_at)
+    if found is not None and found[0] > now and not day.is_away(*found):
+        return found
+    return await slot_at(session, doctor_id, clinic_id, starts_at, now)
+
+
+def stale_days_of(appointment: Appointment) -> StaleDays:
+    """The cached days a booking changes: its dates wherever the doctor works. An instant
+    is at most a day away from its UTC date in any zone (UTC-12 to UTC+14), so the UTC
+    dates of its start and end, each with the day before and after, cover them without
+    asking which zones the doctor's clinics are in. Other days stay cached: the next
+    booking of the same doctor on another day still finds its slot there."""
+    dates = {
+        moment.astimezone(UTC).date() + timedelta(days=shift)
+        for moment in (appointment.starts_at, appointment.ends_at)
+        for shift in (-1, 0, 1)
+    }
+    return StaleDays(appointment.doctor_id, dates=frozenset(dates))
+
+
 def overlap_error(error: IntegrityError) -> SlotUnavailable | None:
     message = str(error.orig)
     if "ex_appointments_doctor_no_overlap" in message:
@@ -141,19 +202,28 @@ async def _insert_unless_taken(
         raise
 
 
-async def book(session: AsyncSession, caller: Caller, request: BookingRequest) -> Appointment:
+async def book(
+    session: AsyncSession,
+    caller: Caller,
+    request: BookingRequest,
+    *,
+    days: SlotCache,
+    clinics: ClinicDirectory,
+) -> Appointment:
     """Books the slot, or returns the appointment an earlier call with the same
     idempotency key made for the same request (CONFLICT for another). Does not commit."""
     patient_id = patient_to_book_for(caller, request.patient_id)
     if request.reason is not None and len(request.reason) > MAX_REASON_LENGTH:
         raise BadUserInput(f"`reason` is longer than {MAX_REASON_LENGTH} characters.")
-    if request.idempotency_key is not None:
-        earlier = await _booked_with_key(session, caller, request.idempotency_key)
-        if earlier is not None:
-            return _replayed(earlier, request, patient_id)
     now = clock.now()
-    starts_at, ends_at = await slot_at(
-        session, request.doctor_id, request.clinic_id, request.starts_at, now
+    starts_at, ends_at = await cached_slot_at(
+        session,
+        days,
+        clinics,
+        doctor_id=request.doctor_id,
+        clinic_id=request.clinic_id,
+        starts_at=request.starts_at,
+        now=now,
     )
     values = {
         "patient_id": patient_id,

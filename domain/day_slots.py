@@ -106,6 +106,21 @@ class DaySlots:
     def slots(self) -> list[Slot]:
         return [self.slot(row) for row in self.rows]
 
+    def free_at(
+        self, clinic_id: uuid.UUID, starts_at: datetime
+    ) -> tuple[datetime, datetime] | None:
+        """The (start, end) of the free slot at that clinic starting at ``starts_at``."""
+        at = micros(starts_at)
+        if self.first_free is None or self.last_free is None:
+            return None
+        if not self.first_free <= at <= self.last_free:
+            return None
+        for row in self.rows:
+            if row[1] == at and row[5] and self.clinic_ids[row[0]] == clinic_id:
+                slot = self.slot(row)
+                return slot.starts_at, slot.ends_at
+        return None
+
     def encode(self) -> bytes:
         """``first last`` (``-`` when none is free), a newline, then the rows as JSON."""
         header = " ".join(

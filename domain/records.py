@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, cast
 
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -105,13 +106,41 @@ def mark_available(record: MedicalRecord) -> None:
 
 
 @dataclass(frozen=True, slots=True)
+class ListedDoctor:
+    """The doctor of a listed record: what a record's ``doctor`` shows."""
+
+    id: uuid.UUID
+    name: str
+    specialty: str
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ListedRecord:
+    """A record as a page lists it: plain values from one row, not an ORM entity (a page
+    of a hundred is read on the busiest path, and nothing in it is changed)."""
+
+    id: uuid.UUID
+    patient_id: uuid.UUID
+    doctor_id: uuid.UUID | None
+    record_type: RecordType
+    title: str
+    file_name: str
+    content_type: str
+    size_bytes: int
+    sha256: str | None
+    s3_key: str
+    uploaded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class RecordsPage:
     """One patient's page of records, with each record's doctor."""
 
-    page: Page[MedicalRecord]
-    doctors: dict[uuid.UUID, Doctor]
+    page: Page[ListedRecord]
+    doctors: dict[uuid.UUID, ListedDoctor]
 
-    def doctor_of(self, record: MedicalRecord) -> Doctor | None:
+    def doctor_of(self, record: ListedRecord) -> ListedDoctor | None:
         return self.doctors.get(record.doctor_id) if record.doctor_id is not None else None
 
 
@@ -120,6 +149,22 @@ class RecordsQuery:
     first: int
     after: Cursor | None
     record_type: RecordType | None
+
+
+_RECORD_COLUMNS = (
+    MedicalRecord.id,
+    MedicalRecord.patient_id,
+    MedicalRecord.doctor_id,
+    MedicalRecord.record_type,
+    MedicalRecord.title,
+    MedicalRecord.file_name,
+    MedicalRecord.content_type,
+    MedicalRecord.size_bytes,
+    MedicalRecord.sha256,
+    MedicalRecord.s3_key,
+    MedicalRecord.uploaded_at,
+)
+_DOCTOR_COLUMNS = (Doctor.name, Doctor.specialty, Doctor.active)
 
 
 async def records_of_patients(
@@ -149,19 +194,20 @@ async def records_of_patients(
         )
     window = ranked.subquery()
     rows = await session.execute(
-        select(MedicalRecord, Doctor)
+        select(*_RECORD_COLUMNS, *_DOCTOR_COLUMNS)
         .join(window, window.c.id == MedicalRecord.id)
         .outerjoin(Doctor, Doctor.id == MedicalRecord.doctor_id)
         # One row more than asked tells whether another page exists.
         .where(window.c.position <= query.first + 1)
         .order_by(MedicalRecord.patient_id, window.c.position)
     )
-    records: defaultdict[uuid.UUID, list[MedicalRecord]] = defaultdict(list)
-    doctors: dict[uuid.UUID, Doctor] = {}
-    for record, doctor in rows.all():
+    records: defaultdict[uuid.UUID, list[ListedRecord]] = defaultdict(list)
+    doctors: dict[uuid.UUID, ListedDoctor] = {}
+    for row in cast("Sequence[Sequence[Any]]", rows.all()):
+        record = ListedRecord(*row[:11])
         records[record.patient_id].append(record)
-        if doctor is not None:
-            doctors[doctor.id] = doctor
+        if record.doctor_id is not None and record.doctor_id not in doctors:
+            doctors[record.doctor_id] = ListedDoctor(record.doctor_id, *row[11:])
     return {
         patient_id: RecordsPage(
             Page(records[patient_id][: query.first], len(records[patient_id]) > query.first),
@@ -171,6 +217,5 @@ async def records_of_patients(
     }
 
 
-def record_cursor(record: MedicalRecord) -> Cursor:
-    assert record.uploaded_at is not None  # listed records are AVAILABLE
+def record_cursor(record: ListedRecord) -> Cursor:
     return Cursor(record.uploaded_at, str(record.id))

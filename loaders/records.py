@@ -46,9 +46,10 @@ class DocumentRef:
 async def load_document_urls(
     documents: DocumentLinks, caller: Caller | None, audit: AuditTrail, refs: Sequence[DocumentRef]
 ) -> list[str]:
-    """Links for every document of the request; each link issued is audited."""
+    """Links for every document asked for (a page, or the request's), in one pass; each
+    link issued is audited."""
     assert caller is not None  # records are reached only through a readable patient
-    urls = [await documents.read_url(ref.key, ref.file_name, caller.user_id) for ref in refs]
+    urls = await documents.read_urls([(ref.key, ref.file_name) for ref in refs], caller.user_id)
     for ref in refs:
         audit.allowed(
             "record.document_url.issued",

@@ -14,6 +14,14 @@ from services.errors import DomainError
 from services.settings import ConfigError, Settings, load_settings
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity, as a container or taskset
+    limits it), else all the machine's."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="medappt", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -26,7 +34,13 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="the API alone, configured from the environment")
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    # One process uses one core: the API is CPU-bound (docs/performance.md).
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=usable_cores(),
+        help="API processes (default: the usable cores, here %(default)s)",
+    )
 
     worker = commands.add_parser("worker", help="the arq worker alone")
     worker.add_argument(

@@ -4,9 +4,9 @@ from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import HTTPConnection
 
+from db.request_sessions import RequestSessions
 from domain.audit import AuditTrail
 from domain.caller import Caller, require_signed_in
 from loaders import Loaders, create_loaders
@@ -31,12 +31,10 @@ class Context:
     # the whole request is refused with it.
     credentials_error: DomainError | None
     audit: AuditTrail
+    # Every session of the request on one connection (db/request_sessions.py).
+    sessions: RequestSessions
     loaders: Loaders
     _loaders_of_others: dict[Caller, Loaders] = field(default_factory=dict)
-
-    @property
-    def sessions(self) -> async_sessionmaker[AsyncSession]:
-        return self.services.sessions
 
     @property
     def redis(self) -> Redis:
@@ -101,6 +99,7 @@ async def build_context(
         caller, credentials_error = None, ServiceUnavailable(UNAVAILABLE_MESSAGE)
     ip = request.client.host if request.client else None
     audit = AuditTrail(caller=caller, ip=ip, request_id=request_id)
+    sessions = RequestSessions(services.engine)
     return Context(
         request=request,
         request_id=request_id,
@@ -109,7 +108,6 @@ async def build_context(
         caller=caller,
         credentials_error=credentials_error,
         audit=audit,
-        loaders=create_loaders(
-            services.sessions, services.slot_cache, services.documents, caller, audit
-        ),
+        sessions=sessions,
+        loaders=create_loaders(sessions, services.slot_cache, services.documents, caller, audit),
     )

@@ -93,5 +93,8 @@ class CredentialsAndAudit(SchemaExtension):
         try:
             yield
         finally:
-            # One statement for everything this request read or changed.
-            await context.audit.flush(context.sessions)
+            try:
+                # One statement for everything this request read or changed.
+                await context.audit.flush(context.sessions)
+            finally:
+                await context.sessions.close()

@@ -9,6 +9,7 @@ import base64
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -65,6 +66,27 @@ class DocumentLinks:
         while len(self._issued) > self._max_entries:
             self._issued.popitem(last=False)
         return url
+
+    async def read_urls(
+        self, documents: Sequence[tuple[str, str]], caller_id: uuid.UUID
+    ) -> list[str]:
+        """:meth:`read_url` for a whole page of (key, file name): the links still fresh
+        in one pass over the cache, then the others signed."""
+        now = time.monotonic()
+        urls: list[str | None] = []
+        for key, _ in documents:
+            issued = self._issued.get((key, caller_id))
+            if issued is not None and issued[1] > now:
+                self._issued.move_to_end((key, caller_id))
+                urls.append(issued[0])
+            else:
+                urls.append(None)
+        signed: list[str] = []
+        for (key, file_name), url in zip(documents, urls, strict=True):
+            signed.append(
+                url if url is not None else await self.read_url(key, file_name, caller_id)
+            )
+        return signed
 
     async def upload_ticket(
         self, key: str, content_type: str, sha256: str | None = None

@@ -22,6 +22,7 @@ from tests.support.scheduling import (
     make_monday_world,
     signed_in,
 )
+from tests.support.statements import RoundTripLog, counting_round_trips, counting_statements
 
 BOOK = """
 mutation Book($input: BookAppointmentInput!) {
@@ -364,3 +365,64 @@ async def test_concurrent_overlapping_inserts_of_different_lengths(
     assert overlapping == 0
     assert stored == sum(results)
     assert 1 <= sum(results) < 30
+
+
+BOOK_LEAN = """
+mutation Book($input: BookAppointmentInput!) { bookAppointment(input: $input) { id status startsAt } }
+"""
+DAY = """
+query Day($doctorId: ID!, $date: Date!) { availableSlots(doctorId: $doctorId, date: $date) { startsAt available } }
+"""
+
+
+def _sent(log: RoundTripLog) -> list[str]:
+    """Each round trip by its first words: what kind of statement went."""
+    return [" ".join(sent.split()[:3]) for sent in log.sent]
+
+
+async def test_booking_a_slot_just_seen_costs_one_transaction_on_one_connection(
+    client: httpx.AsyncClient,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    monday_world: MondayWorld,
+) -> None:
+    clinic, doctor, monday = monday_world
+    pat = await signed_in(sessions, settings, Role.PATIENT)
+    starts = local(monday, 11, 0, NY)
+    variables = _input(clinic, doctor, starts, idempotencyKey="once")
+    # The patient looks at the day first (and the process learns the clinic).
+    await graphql(
+        client, DAY, {"doctorId": str(doctor.id), "date": monday.isoformat()}, token=pat.token
+    )
+
+    with counting_round_trips() as trips, counting_statements() as statements:
+        booked = await graphql(client, BOOK_LEAN, variables, token=pat.token)
+    with counting_round_trips() as replay_trips:
+        replayed = await graphql(client, BOOK_LEAN, variables, token=pat.token)
+
+    assert replayed == booked
+    assert booked["data"]["bookAppointment"]["startsAt"] == starts.isoformat()
+    # No pre-ping, no idempotency SELECT, no zone or day read: the slot came from the
+    # cached day and the clinic's zone from the directory; the audit row goes alone.
+    assert _sent(trips) == [
+        "BEGIN ISOLATION LEVEL",
+        "SAVEPOINT sa_savepoint_1",
+        "INSERT INTO appointments",
+        "RELEASE SAVEPOINT sa_savepoint_1",
+        "INSERT INTO outbox",
+        "COMMIT;",
+        "INSERT INTO audit_log",
+    ]
+    assert statements.count == 5
+    # A retry: the key's conflict in the INSERT, then the booking it made. The booking
+    # made the cached day stale, so the slot is checked against the day in PostgreSQL.
+    assert _sent(replay_trips) == [
+        "BEGIN ISOLATION LEVEL",
+        "SELECT $1::VARCHAR AS",
+        "SAVEPOINT sa_savepoint_1",
+        "INSERT INTO appointments",
+        "RELEASE SAVEPOINT sa_savepoint_1",
+        "SELECT appointments.id, appointments.patient_id,",
+        "COMMIT;",
+        "INSERT INTO audit_log",
+    ]

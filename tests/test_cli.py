@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enums import Role
 from db.models import Doctor, Patient, User
+from medappt.cli import _parser
 from services.passwords import verify_password
 from tests.support.servers import Servers
 
@@ -168,3 +169,8 @@ def test_create_user_rejects_an_unknown_role() -> None:
 
     assert result.returncode == 2
     assert "argument --role: invalid choice: 'nurse'" in result.stderr
+
+
+def test_serve_runs_one_process_per_usable_core_unless_told() -> None:
+    assert _parser().parse_args(["serve"]).workers == len(os.sched_getaffinity(0))
+    assert _parser().parse_args(["serve", "--workers", "1"]).workers == 1

@@ -99,6 +99,7 @@ def _serve_env(settings: Settings) -> dict[str, str]:
 @contextmanager
 def _serve_process(settings: Settings, port: int) -> Iterator["subprocess.Popen[str]"]:
     command = [sys.executable, "-m", "medappt", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--workers", "1"]
     process = subprocess.Popen(
         command,
         cwd=ROOT,

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -18,7 +19,9 @@ from db.enums import (
 from db.models import Appointment, Notification, OutboxMessage, Patient, User
 from domain.booking import BookingRequest, book
 from domain.caller import Caller
+from services.clinic_directory import ClinicDirectory
 from services.settings import Settings
+from services.slot_cache import SlotCache
 from tests.support.api import graphql
 from tests.support.notifications import (
     PHONE,
@@ -297,7 +300,7 @@ async def test_a_worker_stopped_mid_batch_delivers_everything_once_after_restart
 
 
 async def test_a_booking_that_rolls_back_sends_nothing(
-    sessions: async_sessionmaker[AsyncSession], settings: Settings,
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, redis: Redis,
     worker_settings: Settings, twilio: FakeTwilio, sendgrid: FakeSendGrid,
 ) -> None:  # fmt: skip
     clinic, doctor, monday = await make_monday_world(sessions)
@@ -310,7 +313,11 @@ async def test_a_booking_that_rolls_back_sends_nothing(
     async def book_then_fail() -> None:
         async with sessions.begin() as session:
             await book(
-                session, caller, BookingRequest(doctor.id, clinic.id, local(monday, 9, 0, NY))
+                session,
+                caller,
+                BookingRequest(doctor.id, clinic.id, local(monday, 9, 0, NY)),
+                days=SlotCache(redis),
+                clinics=ClinicDirectory(sessions),
             )
             raise RuntimeError("something failed after the booking, in the same transaction")
 

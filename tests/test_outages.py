@@ -17,12 +17,14 @@ from pathlib import Path
 import httpx
 import psutil  # type: ignore[import-untyped]
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.engine import create_engine, session_factory
 from db.enums import Role
 from db.migrate import upgrade_async
 from db.models import OutboxMessage
+from db.request_sessions import RequestSessions
 from devtools.embedded.postgres import EmbeddedPostgres
 from devtools.embedded.process import free_port
 from devtools.embedded.redis import EmbeddedRedis
@@ -276,3 +278,52 @@ async def test_a_worker_goes_on_after_redis_restarts(own: OwnServers, tmp_path: 
         await asyncio.to_thread(redis.stop)
 
     assert (relayed_before, relayed_after, still_running) == (True, True, True)
+
+
+async def test_the_api_goes_on_after_postgresql_restarts(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A restart, not a pause: the server closes every pooled connection. There is no
+    pre-ping; the pool sees at checkout that a connection was closed and opens another,
+    so the first request after the restart is answered like the others."""
+    postgres = EmbeddedPostgres(tmp_path / "postgres", False)
+    postgres.start()
+    try:
+        database_url = with_database(postgres.url, "medappt_restart")
+        await recreate_database(postgres.url, "medappt_restart")
+        await upgrade_async(database_url)
+        own = dataclasses.replace(settings, database_url=database_url)
+        async with serving(own) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
+            before = [await ask(http, CLINICS) for _ in range(3)]
+            port = postgres.port
+            await asyncio.to_thread(postgres.stop)
+            postgres = EmbeddedPostgres(tmp_path / "postgres", False, port=port)
+            await asyncio.to_thread(postgres.start)
+            await until_ready(http)
+            after = [await ask(http, CLINICS) for _ in range(3)]
+    finally:
+        await asyncio.to_thread(postgres.stop)
+
+    assert [(answer.status, answer.codes) for answer in before + after] == [(200, [])] * 6
+
+
+async def test_a_read_that_meets_a_dead_connection_is_sent_again(engine: AsyncEngine) -> None:
+    """The race the checkout cannot see: the connection dies while the request holds it.
+    A read alone (no transaction) loses nothing, so it is sent once more on a new one."""
+    sessions = RequestSessions(engine)
+    try:
+        async with sessions() as session:
+            first = await session.scalar(text("SELECT pg_backend_pid()"))
+            async with engine.connect() as other:
+                await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+                async with asyncio.timeout(10):
+                    while await other.scalar(  # noqa: ASYNC110 - polled
+                        text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"),
+                        {"pid": first},
+                    ):
+                        await asyncio.sleep(0.02)
+            second = await session.scalar(text("SELECT pg_backend_pid()"))
+    finally:
+        await sessions.close()
+
+    assert (first is not None, second is not None, second != first) == (True, True, True)

@@ -79,6 +79,12 @@ class GraphQLApp(GraphQL[Context, None]):
             status = 200 if isinstance(error, PersistedQueryNotFound) else 400
             note_outcome(error.code.value)
             response = error_response(status, error.message, error.code, settings.max_query_cost)
+        finally:
+            # The operation gives its connection back when it ends; this is for one cut
+            # short before that (the request deadline).
+            context = getattr(request.state, "graphql_context", None)
+            if isinstance(context, Context):
+                await context.sessions.close()
         await response(scope, receive, send)
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
@@ -118,7 +124,9 @@ class GraphQLApp(GraphQL[Context, None]):
         authorization = (
             request.headers.get("authorization") if isinstance(request, Request) else None
         )
-        return await build_context(request, request.state.services, request_id, authorization)
+        context = await build_context(request, request.state.services, request_id, authorization)
+        request.state.graphql_context = context
+        return context
 
     def parse_json(self, data: str | bytes) -> Any:
         try:

@@ -2,7 +2,7 @@ from datetime import datetime
 
 import strawberry
 
-from domain.booking import BookingRequest, book
+from domain.booking import BookingRequest, book, stale_days_of
 from resolvers.appointment_changes.audit import audited_change, changed
 from schema.context import Context
 from schema.ids import parse_id
@@ -43,7 +43,9 @@ async def resolve_book_appointment(
         audited_change(context.audit, "appointment.book"),
         context.sessions.begin() as session,
     ):
-        appointment = await book(session, caller, request)
-    await context.slot_cache.invalidate([appointment.doctor_id])
+        appointment = await book(
+            session, caller, request, days=context.slot_cache, clinics=context.services.clinics
+        )
+    await context.slot_cache.invalidate_days([stale_days_of(appointment)])
     changed(context.audit, "appointment.book", appointment)
     return Appointment.from_model(appointment)

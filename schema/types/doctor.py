@@ -9,6 +9,7 @@ import strawberry
 
 from db import models
 from domain.access import require_doctor_or_admin
+from domain.records import ListedDoctor
 from domain.slot_grid import Slot as SlotValue
 from loaders.schedules import ExceptionsKey
 from schema.checked_arguments import check_arguments
@@ -105,7 +106,7 @@ class Doctor:
         return [ScheduleException.from_model(exception) for exception in exceptions]
 
     @classmethod
-    def from_model(cls, doctor: models.Doctor) -> "Doctor":
+    def from_model(cls, doctor: models.Doctor | ListedDoctor) -> "Doctor":
         return cls(
             id=strawberry.ID(str(doctor.id)),
             name=doctor.name,

@@ -14,18 +14,18 @@ from domain.access_log import access_log, access_log_cursor, check_may_read_acce
 from domain.appointments import appointment_cursor, patient_appointments
 from domain.patients import PatientProfile
 from domain.records import RecordsQuery, record_cursor
-from loaders.records import RecordsKey
+from loaders.records import RecordsKey, load_document_urls
 from schema.checked_arguments import check_arguments
 from schema.context import Context
 from schema.input_limits import CURSOR, limited
-from schema.pages import cursor, page_size
+from schema.pages import cursor, page_size, selects
 from schema.types.access_log import AccessLogEntry
 from schema.types.clinic import Clinic
 from schema.types.connection import Connection
 from schema.types.doctor import Doctor
 from schema.types.enums import AppointmentStatus, RecordType
 from schema.types.notification import Notification
-from schema.types.record import MedicalRecord
+from schema.types.record import MedicalRecord, document_ref
 from services.errors import Forbidden
 
 # Pages of a patient's data: cursors come back from clients.
@@ -73,12 +73,26 @@ class Patient:
         record_type: RecordType | None = None,
     ) -> Connection[MedicalRecord]:
         patient_id = uuid.UUID(self.id)
-        info.context.audit.allowed("patient.records.read", patient_id=patient_id)
+        context = info.context
+        context.audit.allowed("patient.records.read", patient_id=patient_id)
         query = RecordsQuery(first=page_size(first), after=cursor(after), record_type=record_type)
-        result = await info.context.loaders.records.load(RecordsKey(patient_id, query))
+        result = await context.loaders.records.load(RecordsKey(patient_id, query))
+        records = result.page.items
+        links: list[str | None] = [None] * len(records)
+        if records and selects(info, "documentUrl"):
+            # The page's links in one pass: no awaited field per record.
+            links[:] = await load_document_urls(
+                context.services.documents,
+                context.caller,
+                context.audit,
+                [document_ref(record) for record in records],
+            )
+        link_of = {record.id: link for record, link in zip(records, links, strict=True)}
         return Connection.from_page(
             result.page,
-            lambda record: MedicalRecord.from_model(record, result.doctor_of(record)),
+            lambda record: MedicalRecord.from_model(
+                record, result.doctor_of(record), link_of[record.id]
+            ),
             record_cursor,
         )
 

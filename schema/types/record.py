@@ -1,9 +1,11 @@
+from collections.abc import Awaitable
 from datetime import datetime
 
 import strawberry
 from strawberry.scalars import JSON
 
 from db import models
+from domain.records import ListedDoctor, ListedRecord
 from loaders.records import DocumentRef
 from schema.context import Context
 from schema.types.doctor import Doctor
@@ -22,9 +24,11 @@ class MedicalRecord:
     sha256: str | None = strawberry.field(
         description="The hex SHA-256 declared at upload, which the stored bytes matched."
     )
-    row: strawberry.Private[models.MedicalRecord]
+    row: strawberry.Private[models.MedicalRecord | ListedRecord]
     # Read with the record (one statement for the page): plain fields, no awaiting.
-    doctor_row: strawberry.Private[models.Doctor | None]
+    doctor_row: strawberry.Private[models.Doctor | ListedDoctor | None]
+    # Issued for the whole page by Patient.records when its nodes ask for it.
+    link: strawberry.Private[str | None] = None
 
     @strawberry.field
     def doctor(self) -> Doctor | None:
@@ -34,16 +38,20 @@ class MedicalRecord:
     def doctor_name(self) -> str | None:
         return self.doctor_row.name if self.doctor_row is not None else None
 
-    # A presigned GET URL: works with no other credentials, names the file.
-    @strawberry.field
-    async def document_url(self, info: strawberry.Info[Context]) -> str:
-        return await info.context.loaders.document_url.load(
-            DocumentRef(self.row.id, self.row.patient_id, self.row.s3_key, self.row.file_name)
-        )
+    # A presigned GET URL: works with no other credentials, names the file. A plain
+    # field on a page (issued with it); otherwise asked of the loader.
+    @strawberry.field(graphql_type=str)  # type: ignore[untyped-decorator]
+    def document_url(self, info: strawberry.Info[Context]) -> str | Awaitable[str]:
+        if self.link is not None:
+            return self.link
+        return info.context.loaders.document_url.load(document_ref(self.row))
 
     @classmethod
     def from_model(
-        cls, record: models.MedicalRecord, doctor: models.Doctor | None
+        cls,
+        record: models.MedicalRecord | ListedRecord,
+        doctor: models.Doctor | ListedDoctor | None,
+        link: str | None = None,
     ) -> "MedicalRecord":
         assert record.uploaded_at is not None  # only AVAILABLE records are shown
         return cls(
@@ -57,7 +65,12 @@ class MedicalRecord:
             sha256=record.sha256,
             row=record,
             doctor_row=doctor,
+            link=link,
         )
+
+
+def document_ref(record: models.MedicalRecord | ListedRecord) -> DocumentRef:
+    return DocumentRef(record.id, record.patient_id, record.s3_key, record.file_name)
 
 
 @strawberry.type

@@ -1,0 +1,162 @@
+"""Sessions of one request on one connection.
+
+A request used to check out a connection (with a pre-ping: three round trips) for every
+session its resolvers, loaders and audit trail opened, and to wrap even a single SELECT
+in BEGIN and ROLLBACK. Here every session of a request shares ONE connection, taken
+from the pool when the first statement needs it and given back when the request ends:
+
+- a session used without ``begin()`` only reads, and its statements run without a
+  transaction (autocommit), so a read costs its own round trip and nothing more: under
+  READ COMMITTED each statement of a transaction sees its own snapshot anyway. Such a
+  session refuses to flush ORM changes: writes belong in ``sessions.begin()``;
+- ``sessions.begin()`` (or ``session.begin()``) is a transaction, BEGIN to COMMIT, as
+  before;
+- a session opened while another one of the same request holds the connection (fields
+  resolved concurrently, a loader awaited inside a transaction) takes its own
+  connection from the pool, as every session did before.
+
+No pre-ping: a connection the server closed (a restart, an idle timeout) is noticed
+at checkout for free (see :mod:`db.engine`), and a read that still meets a dead one is
+sent again once on a fresh connection: outside a transaction nothing else was lost.
+"""
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.util import greenlet_spawn
+
+AUTOCOMMIT = "AUTOCOMMIT"
+READS_ONLY = (
+    "A session opened with sessions() only reads (its statements run without a "
+    "transaction); make changes in `async with sessions.begin() as session`."
+)
+
+
+class RequestConnection:
+    """The one pooled connection a request's sessions share, lent to one session at a time."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._connection: Connection | None = None
+        self._holder: Session | None = None
+        self._isolation: str | None = None  # what the connection was last set to
+
+    def lend(self, session: Session, *, transactional: bool) -> Connection | Engine:
+        """The request's connection for ``session``, set up for a transaction or for
+        reads alone; the engine itself (a connection of its own) while another session
+        of the request holds it."""
+        if self._holder is not None and self._holder is not session:
+            return self._engine
+        if self._connection is None:
+            self._connection = self._engine.connect()
+        self._holder = session
+        self.prepare(transactional=transactional)
+        return self._connection
+
+    def prepare(self, *, transactional: bool) -> None:
+        connection = self._connection
+        assert connection is not None
+        wanted = connection.default_isolation_level if transactional else AUTOCOMMIT
+        # After a disconnect the next statement reconnects: set the new connection up.
+        if wanted != self._isolation or connection.invalidated:
+            connection.execution_options(isolation_level=wanted)
+            self._isolation = wanted
+
+    def holds(self, session: Session) -> bool:
+        return self._holder is session and self._connection is not None
+
+    def give_back(self, session: Session) -> None:
+        if self._holder is session:
+            self._holder = None
+
+    def close(self) -> None:
+        """Back to the pool, which resets it (no round trip: nothing is left open)."""
+        connection, self._connection, self._holder = self._connection, None, None
+        self._isolation = None
+        if connection is not None:
+            connection.close()
+
+
+class RequestSession(Session):
+    """A session on the request's connection (see the module's docstring)."""
+
+    def __init__(self, *, request_connection: RequestConnection, **kw: Any) -> None:
+        super().__init__(**kw)
+        self._request_connection = request_connection
+        self._bind: Connection | Engine | None = None
+        self._explicit = False  # begin() was called: a transaction, not reads alone
+
+    def get_bind(self, *args: Any, **kw: Any) -> Engine | Connection:
+        if self._bind is None:
+            self._bind = self._request_connection.lend(self, transactional=self._explicit)
+        return self._bind
+
+    def begin(self, nested: bool = False) -> SessionTransaction:
+        transaction = super().begin(nested)
+        if not nested:
+            self._explicit = True
+            if self._request_connection.holds(self):
+                self._request_connection.prepare(transactional=True)
+        return transaction
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._request_connection.give_back(self)
+            self._bind, self._explicit = None, False
+
+    def _reads_alone(self) -> bool:
+        return not self._explicit and self._request_connection.holds(self)
+
+    def _retrying(self, method: Any, *args: Any, **kw: Any) -> Any:
+        try:
+            return method(*args, **kw)
+        except DBAPIError as error:
+            # A read alone met a dead connection: nothing else was lost, send it again.
+            if not (error.connection_invalidated and self._reads_alone()):
+                raise
+            self.rollback()
+            self._bind = None
+            return method(*args, **kw)
+
+    def execute(self, *args: Any, **kw: Any) -> Any:
+        return self._retrying(super().execute, *args, **kw)
+
+    def scalar(self, *args: Any, **kw: Any) -> Any:
+        return self._retrying(super().scalar, *args, **kw)
+
+    def scalars(self, *args: Any, **kw: Any) -> Any:
+        return self._retrying(super().scalars, *args, **kw)
+
+
+@event.listens_for(RequestSession, "before_flush")
+def _refuse_writes_outside_transactions(session: Session, *_: Any) -> None:
+    assert isinstance(session, RequestSession)
+    if not session._explicit:
+        raise RuntimeError(READS_ONLY)
+
+
+class RequestSessions(async_sessionmaker[AsyncSession]):
+    """What ``Context.sessions`` is: called like the engine's ``async_sessionmaker``
+    (``sessions()``, ``sessions.begin()``), on one connection per request."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__(engine, expire_on_commit=False)
+        self._connection = RequestConnection(engine.sync_engine)
+
+    def __call__(self, **local_kw: Any) -> AsyncSession:
+        return AsyncSession(
+            sync_session_class=RequestSession,
+            request_connection=self._connection,
+            expire_on_commit=False,
+            **local_kw,
+        )
+
+    async def close(self) -> None:
+        """At the end of the request (again is harmless)."""
+        await greenlet_spawn(self._connection.close)
