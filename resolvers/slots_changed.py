@@ -23,6 +23,8 @@ async def resolve_slots_changed(
     doctor = parse_id(doctor_id, "doctorId")
     if await context.loaders.doctor.load(doctor) is None:
         raise NotFound("No doctor has that id.")
+    # A subscription lasts minutes or hours: it must not keep the request's connection.
+    await context.sessions.close()
     services = context.services
     key = DayKey(doctor, date, None)
 
@@ -39,5 +41,7 @@ async def resolve_slots_changed(
             shown = as_of(slots, clock.now())
             clinics = await services.clinics.get_many({slot.clinic_id for slot in shown})
             yield [Slot.of(slot, clinics[slot.clinic_id], doctor) for slot in shown]
+            # That list's fields are resolved: give back any connection they took.
+            await context.sessions.close()
             await watch.next_version(seen)
             seen, slots = await watch.computed(compute)

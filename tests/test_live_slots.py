@@ -135,6 +135,26 @@ async def test_a_booking_through_one_process_reaches_a_subscriber_on_another(
     assert after_cancel == _day(monday)
 
 
+async def test_open_subscriptions_hold_no_database_connection(
+    migrated: Servers, settings: Settings, sessions: async_sessionmaker[AsyncSession],
+    world: tuple[Clinic, Doctor, date], tmp_path: Path,
+) -> None:  # fmt: skip
+    _, doctor, monday = world
+    watcher = await signed_in(sessions, settings, Role.PATIENT, name="Wat Cher")
+    url = f"http://127.0.0.1:{free_port()}"
+    command = ["serve", "--workers", "1", "--host", "127.0.0.1", "--port", url.rsplit(":", 1)[1]]
+    async with running(command, _serve_env(migrated, settings), tmp_path / "serve.log") as serve:
+        await until_answers(f"{url}/health", serve, tmp_path / "serve.log")
+        async with signed_socket(url, watcher.token) as live, httpx.AsyncClient() as http:
+            for n in range(1, 6):
+                await live.subscribe(str(n), SLOTS_CHANGED, _variables(doctor, monday))
+                assert await _next_slots(live, str(n)) == _day(monday)
+            scrape = (await http.get(f"{url}/metrics")).text
+
+    in_use = 'medappt_db_pool_connections{pool="primary",state="in_use"}'
+    assert [line for line in scrape.splitlines() if line.startswith(in_use)] == [f"{in_use} 0.0"]
+
+
 BOOK_AGAIN = "mutation B($input: BookAppointmentInput!) { bookAppointment(input: $input) { id } }"
 CANCEL = "mutation C($id: ID!) { cancelAppointment(id: $id) { status } }"
 
