@@ -74,6 +74,7 @@ def create_app(settings: Settings, tracer_provider: TracerProvider | None = None
             suggestions=dev,
             max_query_cost=settings.max_query_cost,
             traced_resolvers=tracer_provider is not None,
+            executor=settings.executor,
         ),
         graphql_ide="graphiql" if dev else None,
         allow_queries_via_get=False,
