@@ -1,24 +1,36 @@
-"""graphql-core's executor without its per-field cost where a field only reads an attribute.
+"""graphql-core's executor without its per-field cost where a field only reads an attribute
+or calls a resolver that needs nothing of Strawberry's machinery.
 
-graphql-core runs every field the same way: a ``Path``, a ``GraphQLResolveInfo`` (and
-Strawberry's ``Info``), the resolver, then ``complete_value`` walking the type's
-wrappers. For a field that Strawberry resolves with its default getter (a dataclass
-field: no resolver, no permission classes, no field extensions), all of that reads one
-attribute. :class:`FastExecutor` plans each selection set once per request (which
-fields are such plain reads, and of what shape: a scalar or enum, a list of them, an
-object, a list of objects) and then, per object, reads the attribute from the
-instance's ``__dict__`` and serializes it with the same ``coerce_output_value``.
+graphql-core runs every field the same way: a ``Path``, a ``GraphQLResolveInfo``, the
+resolver (for Strawberry, a wrapper that builds an ``Info``, converts arguments and runs
+field extensions around the function), then ``complete_value`` walking the type's
+wrappers. :class:`FastExecutor` plans each selection set once per request and sorts its
+fields into:
 
-Everything else goes through graphql-core's own ``execute_field``: resolvers (root
-fields, relations, permission classes, audit rows), arguments, abstract types,
-``is_type_of``, directives. A plain read that would not give a value graphql-core would
-accept as it is (an attribute missing from ``__dict__``, a null for a non-null type, a
-value the scalar refuses, a list holding nulls) is handed, unchanged, to
-``execute_field`` too: reading it again is harmless (no side effect), and then the error,
-its message, path, location and null bubbling are graphql-core's own. Fields run in the
-order of the selection set, depth first, as graphql-core runs them, so that errors and
-loader calls come in the same order. With middleware (an extension's ``resolve`` hook:
-traced resolvers) or an abort signal, every field runs the ordinary way.
+- plain reads: a dataclass field Strawberry resolves with its default getter (no
+  resolver, no permission classes, no extensions). Per object, the attribute is read
+  from the instance's ``__dict__`` and serialized with the type's own
+  ``coerce_output_value``; objects and lists of objects under it are planned the same way.
+  No path, info, awaitable or resolver call is made for them.
+- direct calls: a resolver without arguments, field extensions or permission classes
+  (``MedicalRecord.documentUrl``, ``Appointment.startsAt``): the function is called as
+  Strawberry would call it (``self`` and ``info`` only), then completed by graphql-core.
+- everything else (root fields, fields with arguments or permission classes, abstract
+  types, directives other than include/skip): graphql-core's own ``execute_field``.
+
+A plain read that would not give a value graphql-core accepts as it is (an attribute
+missing from ``__dict__``, a null for a non-null type, a value the scalar refuses, a
+list holding nulls, an exception) is handed, unchanged, to ``execute_field``: reading it
+again is harmless, and then the error, its message, path, location and null bubbling
+are graphql-core's own. Fields run in the order of the selection set, depth first, with
+the same awaitables at the same places as graphql-core's, so that errors, audit entries
+and loader calls come in the same order. With middleware (an extension's ``resolve``
+hook: traced resolvers) or an abort signal every field runs the ordinary way.
+
+Why not breadth-first (one pass per field over a list of objects, as Shopify does):
+it would change the order of errors and of resolver calls, and here the per-field cost
+it saves is already gone from plain reads; what is left per object is a dict lookup
+and the scalar's serializer.
 """
 
 from collections.abc import Awaitable, Callable
@@ -27,16 +39,19 @@ from enum import IntEnum
 from typing import Any
 
 from graphql import (
+    GraphQLField,
     GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLResolveInfo,
     Undefined,
     is_leaf_type,
     is_object_type,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
@@ -44,38 +59,26 @@ from strawberry.types.field import StrawberryField
 
 # Directives graphql-core has applied by the time fields are grouped.
 _COLLECTION_DIRECTIVES = frozenset({"include", "skip"})
+# The wrappers Strawberry puts around a field's function (schema_converter.from_resolver).
+_STRAWBERRY_RESOLVERS = frozenset({"_resolver", "_async_resolver"})
+_BASIC_RESOLVER = "_get_basic_result"
 _MISSING = object()
 
 
 class Shape(IntEnum):
     RESOLVED = 0  # graphql-core's execute_field
-    TYPENAME = 1
-    LEAF = 2
-    LEAF_LIST = 3
-    OBJECT = 4
-    OBJECT_LIST = 5
-
-
-@dataclass(frozen=True, slots=True)
-class Step:
-    """How one response key of a selection set is filled."""
-
-    response_name: str
-    field_details_list: FieldDetailsList
-    shape: Shape
-    attribute: str = ""
-    return_type: Any = None  # the field's type, wrappers and all
-    # The named type under the wrappers, and which wrappers there are.
-    named_type: Any = None
-    non_null: bool = False
-    item_non_null: bool = False
+    DIRECT = 1
+    TYPENAME = 2
+    LEAF = 3
+    LEAF_LIST = 4
+    OBJECT = 5
+    OBJECT_LIST = 6
 
 
 @dataclass(slots=True)
 class Plan:
-    steps: list[Step]
+    steps: "list[Step]"
     attributes: tuple[str, ...]  # read by the plain steps
-    plain_steps: int
     # Per class of source object: whether each plain attribute reads from __dict__.
     readable: dict[type, bool] = field(default_factory=dict)
 
@@ -89,11 +92,36 @@ class Plan:
 
 
 @dataclass(slots=True)
+class Step:
+    """How one response key of a selection set is filled."""
+
+    response_name: str
+    field_details_list: FieldDetailsList
+    shape: Shape
+    field_def: GraphQLField | None = None
+    # How a value of the field's type is completed without graphql-core: LEAF,
+    # LEAF_LIST, OBJECT or OBJECT_LIST; None for graphql-core's complete_value.
+    completion: Shape | None = None
+    attribute: str = ""  # plain reads: the Python attribute
+    named_type: Any = None  # under the NonNull and List wrappers
+    non_null: bool = False
+    item_non_null: bool = False
+    # Direct calls: the function, and how Strawberry would pass self and info.
+    function: Callable[..., Any] | None = None
+    passes_self: bool = False
+    info_name: str | None = None
+    # Objects: their selection set and its plan, made at first use.
+    sub_fields: GroupedFieldSet | None = None
+    sub_plan: Plan | None = None
+
+
+@dataclass(slots=True)
 class FieldCounts:
-    """Fields filled by a plain read and by graphql-core's execute_field, since start:
-    a test reads them to see that the plain path is taken."""
+    """Fields filled by a plain read, by a direct call and by graphql-core's
+    execute_field, since start: tests read them to see which path is taken."""
 
     plain: int = 0
+    direct: int = 0
     resolved: int = 0
 
 
@@ -117,70 +145,107 @@ def _unwrap(type_: GraphQLOutputType) -> tuple[bool, GraphQLOutputType]:
     return False, type_
 
 
-def _is_plain(field_def: Any) -> str | None:
-    """The attribute a field reads, when Strawberry resolves it with its default getter."""
-    strawberry_field = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    resolve = field_def.resolve
-    if (
-        not isinstance(strawberry_field, StrawberryField)
-        or not strawberry_field.is_basic_field
-        or strawberry_field.default_resolver is not getattr
-        or field_def.args
-        # The wrapper Strawberry gives a basic field without exception handlers.
-        or getattr(resolve, "__name__", None) != "_get_basic_result"
-    ):
-        return None
-    return strawberry_field.python_name
+def _strawberry_field(field_def: GraphQLField) -> StrawberryField | None:
+    found = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    return found if isinstance(found, StrawberryField) else None
 
 
-def _step(  # noqa: PLR0911  (one return per shape)
-    parent_type: GraphQLObjectType, name: str, details: FieldDetailsList
+def _resolver_name(field_def: GraphQLField) -> str | None:
+    return getattr(field_def.resolve, "__name__", None)
+
+
+def _completion(step: Step) -> Step:
+    """Sets how the field's values are completed, by the shape of its type."""
+    field_def = step.field_def
+    assert field_def is not None
+    non_null, type_ = _unwrap(field_def.type)
+    step.non_null = non_null
+    step.named_type = type_
+    if is_leaf_type(type_):
+        step.completion = Shape.LEAF
+    elif is_object_type(type_) and type_.is_type_of is None:
+        step.completion = Shape.OBJECT
+    elif isinstance(type_, GraphQLList):
+        item_non_null, item_type = _unwrap(type_.of_type)
+        step.item_non_null = item_non_null
+        step.named_type = item_type
+        if is_leaf_type(item_type):
+            step.completion = Shape.LEAF_LIST
+        elif is_object_type(item_type) and item_type.is_type_of is None:
+            step.completion = Shape.OBJECT_LIST
+    return step
+
+
+def _plain_step(step: Step, strawberry_field: StrawberryField) -> Step:
+    """A basic field (Strawberry's default getter): read, when its type allows."""
+    _completion(step)
+    if step.completion is not None:
+        step.shape = step.completion
+        step.attribute = strawberry_field.python_name
+    return step
+
+
+def _direct_step(step: Step, strawberry_field: StrawberryField) -> Step:
+    """A resolver that takes at most ``self`` and ``info``: called without the wrapper."""
+    resolver = strawberry_field.base_resolver
+    assert resolver is not None
+    if resolver.root_parameter or resolver.parent_parameter or not callable(resolver.wrapped_func):
+        return step
+    _completion(step)
+    step.shape = Shape.DIRECT
+    step.function = resolver.wrapped_func
+    step.passes_self = resolver.self_parameter is not None
+    step.info_name = resolver.info_parameter.name if resolver.info_parameter else None
+    return step
+
+
+def make_step(  # noqa: PLR0911  (one return per kind of field)
+    parent_type: GraphQLObjectType, name: str, details: FieldDetailsList, handlers: bool
 ) -> Step:
+    """``handlers``: the schema has exception handlers, which only the wrapper applies."""
     node = details[0].node
-    resolved = Step(name, details, Shape.RESOLVED)
+    step = Step(name, details, Shape.RESOLVED)
     if any(
         directive.name.value not in _COLLECTION_DIRECTIVES
         for item in details
         for directive in item.node.directives or ()
     ):
-        return resolved
+        return step
     if node.name.value == "__typename":
-        return Step(name, details, Shape.TYPENAME)
+        step.shape = Shape.TYPENAME
+        return step
     field_def = parent_type.fields.get(node.name.value)
-    if field_def is None or node.arguments:
-        return resolved
-    attribute = _is_plain(field_def)
-    if attribute is None:
-        return resolved
-    non_null, type_ = _unwrap(field_def.type)
-    if is_leaf_type(type_):
-        return Step(name, details, Shape.LEAF, attribute, field_def.type, type_, non_null)
-    if is_object_type(type_) and type_.is_type_of is None:
-        return Step(name, details, Shape.OBJECT, attribute, field_def.type, type_, non_null)
-    if isinstance(type_, GraphQLList):
-        item_non_null, item_type = _unwrap(type_.of_type)
-        shape = (
-            Shape.LEAF_LIST
-            if is_leaf_type(item_type)
-            else Shape.OBJECT_LIST
-            if is_object_type(item_type) and item_type.is_type_of is None
-            else None
-        )
-        if shape is not None:
-            return Step(
-                name, details, shape, attribute, field_def.type, item_type, non_null, item_non_null
-            )
-    return resolved
+    if field_def is None or node.arguments or field_def.args or handlers:
+        return step
+    strawberry_field = _strawberry_field(field_def)
+    if (
+        strawberry_field is None
+        or strawberry_field.extensions
+        or strawberry_field.default_resolver is not getattr
+    ):
+        return step
+    step.field_def = field_def
+    resolver_name = _resolver_name(field_def)
+    if strawberry_field.base_resolver is None and resolver_name == _BASIC_RESOLVER:
+        return _plain_step(step, strawberry_field)
+    if (
+        strawberry_field.base_resolver is not None
+        and not strawberry_field.arguments
+        and resolver_name in _STRAWBERRY_RESOLVERS
+    ):
+        return _direct_step(step, strawberry_field)
+    return step
 
 
-def make_plan(parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet) -> Plan:
-    steps = [_step(parent_type, name, details) for name, details in grouped_field_set.items()]
-    plain = [step for step in steps if step.shape >= Shape.LEAF]
-    return Plan(
-        steps=steps,
-        attributes=tuple({step.attribute for step in plain}),
-        plain_steps=len(plain) + sum(step.shape == Shape.TYPENAME for step in steps),
-    )
+def make_plan(
+    parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet, handlers: bool
+) -> Plan:
+    steps = [
+        make_step(parent_type, name, details, handlers)
+        for name, details in grouped_field_set.items()
+    ]
+    attributes = {step.attribute for step in steps if step.shape >= Shape.LEAF}
+    return Plan(steps=steps, attributes=tuple(attributes))
 
 
 def _coerce_leaves(leaf_type: GraphQLLeafType, values: Any) -> list[Any] | None:
@@ -189,7 +254,7 @@ def _coerce_leaves(leaf_type: GraphQLLeafType, values: Any) -> list[Any] | None:
     coerce = leaf_type.coerce_output_value
     coerced = []
     for value in values:
-        if value is None:
+        if value is None or isinstance(value, Exception):
             return None
         out = coerce(value)
         if out is None or out is Undefined:
@@ -199,23 +264,16 @@ def _coerce_leaves(leaf_type: GraphQLLeafType, values: Any) -> list[Any] | None:
 
 
 class FastExecutor(StrawberryGraphQLCoreExecutionContext):
-    """Plans selection sets once per request and fills plain fields by reading them."""
+    """Plans selection sets once per request; reads plain fields, calls simple resolvers."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         manager = self.middleware_manager
-        self._plain = self.abort_signal is None and (manager is None or not manager.middlewares)
+        self._planned = self.abort_signal is None and (manager is None or not manager.middlewares)
+        strawberry_schema = getattr(self.schema, "_strawberry_schema", None)
+        self._handlers = strawberry_schema is None or bool(strawberry_schema.exception_handlers)
+        self._info_class = strawberry_schema.config.info_class if strawberry_schema else None
         self._plans: dict[tuple[GraphQLObjectType, int], tuple[GroupedFieldSet, Plan]] = {}
-
-    def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet) -> Plan:
-        # Keyed like graphql-core's own subfield memo; the set is kept alive with its plan.
-        key = (parent_type, id(grouped_field_set))
-        cached = self._plans.get(key)
-        if cached is not None:
-            return cached[1]
-        plan = make_plan(parent_type, grouped_field_set)
-        self._plans[key] = (grouped_field_set, plan)
-        return plan
 
     def execute_fields(
         self,
@@ -225,40 +283,91 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set: GroupedFieldSet,
         position_context: Any,
     ) -> Any:
-        if not self._plain:
+        if not self._planned:
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
-        plan = self._plan(parent_type, grouped_field_set)
-        instance = getattr(source_value, "__dict__", None)
-        readable = instance is not None and plan.reads_instance_dict(type(source_value))
+        # Keyed like graphql-core's own subfield memo; the set is kept alive with its plan.
+        key = (parent_type, id(grouped_field_set))
+        cached = self._plans.get(key)
+        if cached is None:
+            cached = (grouped_field_set, make_plan(parent_type, grouped_field_set, self._handlers))
+            self._plans[key] = cached
+        return self._run_plan(cached[1], parent_type, source_value, path, position_context)
+
+    def _run_plan(  # noqa: PLR0912, PLR0915  (the per-object loop, kept in one frame)
+        self,
+        plan: Plan,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        path: Path | None,
+        position_context: Any,
+    ) -> Any:
+        """``execute_fields``: the same results, awaitables and error handling."""
+        instance = getattr(source, "__dict__", None)
+        readable = instance is not None and (
+            plan.readable.get(type(source)) or plan.reads_instance_dict(type(source))
+        )
         results: dict[str, Any] = {}
         awaitable_fields: list[str] = []
         is_awaitable = self.is_awaitable
         parent_name = parent_type.name
-        plain = 0
+        counts = [0, 0, 0]  # plain, direct, resolved
         try:
             for step in plan.steps:
                 name = step.response_name
                 shape = step.shape
                 result: Any = _MISSING
-                if shape is Shape.TYPENAME:
-                    result = parent_name
-                elif shape is not Shape.RESOLVED and readable:
+                if shape is Shape.LEAF and readable:
+                    # The commonest field, inlined: _complete's first branches.
                     assert instance is not None
-                    result = self._read(step, instance, path, parent_name)
+                    value = instance.get(step.attribute)
+                    if value is not None and not isinstance(value, Exception):
+                        try:
+                            result = step.named_type.coerce_output_value(value)
+                        except Exception:  # noqa: BLE001  (graphql-core says why, when it runs it)
+                            result = _MISSING
+                        if (
+                            result is not None
+                            and result is not _MISSING
+                            and result is not Undefined
+                        ):
+                            counts[0] += 1
+                            results[name] = result
+                            continue
+                    elif value is None and step.attribute in instance and not step.non_null:
+                        counts[0] += 1
+                        results[name] = None
+                        continue
+                    result = _MISSING
+                elif shape >= Shape.TYPENAME:
+                    if shape is Shape.TYPENAME:
+                        result = parent_name
+                    elif readable:
+                        assert instance is not None
+                        value = instance.get(step.attribute, _MISSING)
+                        if value is not _MISSING:
+                            result = self._read(step, value, path, parent_name)
+                    if result is not _MISSING:
+                        counts[0] += 1
+                        if shape <= Shape.LEAF_LIST:  # never awaitable
+                            results[name] = result
+                            continue
+                elif shape is Shape.DIRECT:
+                    counts[1] += 1
+                    field_path = Path(path, name, parent_name)
+                    result = self._call(step, parent_type, source, field_path, position_context)
                 if result is _MISSING:
+                    counts[2] += 1
                     result = self.execute_field(
                         parent_type,
-                        source_value,
+                        source,
                         step.field_details_list,
                         Path(path, name, parent_name),
                         position_context,
                     )
                     if result is Undefined:
                         continue
-                else:
-                    plain += 1
                 results[name] = result
                 if is_awaitable(result):
                     awaitable_fields.append(name)
@@ -267,8 +376,9 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
                 self.settle_in_background([results[name] for name in awaitable_fields])
             raise
         finally:
-            FIELD_COUNTS.plain += plain
-            FIELD_COUNTS.resolved += len(results) - plain
+            FIELD_COUNTS.plain += counts[0]
+            FIELD_COUNTS.direct += counts[1]
+            FIELD_COUNTS.resolved += counts[2]
 
         if not awaitable_fields:
             return results
@@ -284,75 +394,169 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
 
         return get_results()
 
-    def _read(  # noqa: PLR0911  (one return per shape, as complete_value)
-        self, step: Step, instance: dict[str, Any], path: Path | None, parent: str
+    def _call(
+        self,
+        step: Step,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        path: Path,
+        position_context: Any,
     ) -> Any:
-        """The field's completed value, or _MISSING for graphql-core to fill it."""
-        value = instance.get(step.attribute, _MISSING)
+        """``execute_field`` with the function called as Strawberry's wrapper calls it
+        (``self`` and ``info`` only) and its value completed like a plain read's, or by
+        graphql-core's ``complete_value`` when that would not take it as it is."""
+        field_def = step.field_def
+        function = step.function
+        assert field_def is not None
+        assert function is not None
+        details = step.field_details_list
+        return_type = field_def.type
+        info: GraphQLResolveInfo[Any] | None = None
+        try:
+            if step.info_name is None:
+                result = function(source) if step.passes_self else function()
+            else:
+                info = self.build_resolve_info(field_def, to_nodes(details), parent_type, path)
+                assert self._info_class is not None
+                strawberry_info = self._info_class(
+                    _raw_info=info, _field=_strawberry_field(field_def)
+                )
+                arguments = {step.info_name: strawberry_info}
+                result = (
+                    function(source, **arguments) if step.passes_self else function(**arguments)
+                )
+            if self.is_awaitable(result):
+                return self._complete_awaited(
+                    step, parent_type, result, path, info, position_context=position_context
+                )
+            completed = self._complete(step, result, path)
+            if completed is _MISSING:
+                if info is None:
+                    info = self.build_resolve_info(field_def, to_nodes(details), parent_type, path)
+                completed = self.complete_value(
+                    return_type, details, info, path, result, position_context
+                )
+            if self.is_awaitable(completed):
+                return self._await_completed(completed, return_type, details, path)
+        except Exception as raw_error:  # noqa: BLE001  (graphql-core's: any error is the field's)
+            self.handle_field_error(raw_error, return_type, details, path)
+            return None
+        return completed
+
+    async def _complete_awaited(
+        self,
+        step: Step,
+        parent_type: GraphQLObjectType,
+        result: Awaitable[Any],
+        path: Path,
+        info: GraphQLResolveInfo[Any] | None,
+        *,
+        position_context: Any,
+    ) -> Any:
+        """``complete_awaitable_value``, completing like :meth:`_call`."""
+        field_def = step.field_def
+        assert field_def is not None
+        details = step.field_details_list
+        return_type = field_def.type
+        try:
+            resolved = await result
+            completed = self._complete(step, resolved, path)
+            if completed is _MISSING:
+                if info is None:
+                    info = self.build_resolve_info(field_def, to_nodes(details), parent_type, path)
+                completed = self.complete_value(
+                    return_type, details, info, path, resolved, position_context
+                )
+            if self.is_awaitable(completed):
+                completed = await completed
+        except Exception as raw_error:  # noqa: BLE001  (graphql-core's: any error is the field's)
+            self.handle_field_error(raw_error, return_type, details, path)
+            completed = None
+        return completed
+
+    async def _await_completed(
+        self,
+        completed: Awaitable[Any],
+        return_type: GraphQLOutputType,
+        details: FieldDetailsList,
+        path: Path,
+    ) -> Any:
+        try:
+            return await completed
+        except Exception as raw_error:  # noqa: BLE001  (graphql-core's: any error is the field's)
+            self.handle_field_error(raw_error, return_type, details, path)
+            return None
+
+    def _read(self, step: Step, value: Any, path: Path | None, parent: str) -> Any:
+        """A plain read's completed value (errors handled as ``execute_field`` handles
+        them), or _MISSING for graphql-core to fill the field."""
+        if step.shape <= Shape.LEAF_LIST:
+            return self._complete(step, value, None)
+        field_path = Path(path, step.response_name, parent)
+        assert step.field_def is not None
+        return_type = step.field_def.type
+        try:
+            completed = self._complete(step, value, field_path)
+        except Exception as raw_error:  # noqa: BLE001  (graphql-core's: any error is the field's)
+            self.handle_field_error(raw_error, return_type, step.field_details_list, field_path)
+            return None
+        if self.is_awaitable(completed):
+            return self._await_completed(
+                completed, return_type, step.field_details_list, field_path
+            )
+        return completed
+
+    def _complete(self, step: Step, value: Any, path: Path | None) -> Any:  # noqa: PLR0911
+        """``complete_value`` for the shapes it takes as they are; _MISSING for any other
+        value (graphql-core's complete_value then says what is wrong with it). Objects'
+        fields may raise or return an awaitable, as graphql-core's do."""
         if value is None:
             return _MISSING if step.non_null else None
-        if value is _MISSING or isinstance(value, Exception):
+        if isinstance(value, Exception):
             return _MISSING
-        shape = step.shape
-        if shape is Shape.LEAF:
+        completion = step.completion
+        if completion is Shape.LEAF:
             try:
                 coerced = step.named_type.coerce_output_value(value)
             except Exception:  # noqa: BLE001  (graphql-core says why, when it runs it)
                 return _MISSING
             return _MISSING if coerced is None or coerced is Undefined else coerced
-        if shape is Shape.LEAF_LIST:
+        if completion is Shape.LEAF_LIST:
             try:
                 coerced_list = _coerce_leaves(step.named_type, value)
             except Exception:  # noqa: BLE001
                 return _MISSING
             return _MISSING if coerced_list is None else coerced_list
-        field_path = Path(path, step.response_name, parent)
-        if shape is Shape.OBJECT:
-            return self._completed_field(step, field_path, self._object, value)
+        assert path is not None
+        if completion is Shape.OBJECT:
+            return self._run_plan(self._sub_plan(step), step.named_type, value, path, None)
         is_awaitable = self.is_awaitable
-        if not isinstance(value, list) or any(
-            item is None or isinstance(item, Exception) or is_awaitable(item) for item in value
+        if (
+            completion is not Shape.OBJECT_LIST
+            or not isinstance(value, list)
+            or any(
+                item is None or isinstance(item, Exception) or is_awaitable(item) for item in value
+            )
         ):
             return _MISSING
-        return self._completed_field(step, field_path, self._object_list, value)
+        return self._object_list(step, value, path)
 
-    def _completed_field(
-        self, step: Step, field_path: Path, complete: Callable[[Step, Any, Path], Any], value: Any
-    ) -> Any:
-        """What ``execute_field`` does around ``complete_value``: a located error, null
-        for a nullable field, raised for a non-null one, now or once awaited."""
-        try:
-            completed = complete(step, value, field_path)
-        except Exception as raw_error:  # noqa: BLE001  (graphql-core's: any error is the field's)
-            self.handle_field_error(
-                raw_error, step.return_type, step.field_details_list, field_path
-            )
-            return None
-        if self.is_awaitable(completed):
-            return self._await_field(completed, step, field_path)
-        return completed
-
-    async def _await_field(self, completed: Awaitable[Any], step: Step, field_path: Path) -> Any:
-        try:
-            return await completed
-        except Exception as raw_error:  # noqa: BLE001  (graphql-core's: any error is the field's)
-            self.handle_field_error(
-                raw_error, step.return_type, step.field_details_list, field_path
-            )
-            return None
-
-    def _object(self, step: Step, value: Any, path: Path) -> Any:
-        object_type: GraphQLObjectType = step.named_type
-        grouped_field_set = self.collect_subfields(object_type, step.field_details_list)[0]
-        return self.execute_fields(object_type, value, path, grouped_field_set, None)
+    def _sub_plan(self, step: Step) -> Plan:
+        plan = step.sub_plan
+        if plan is None:
+            object_type: GraphQLObjectType = step.named_type
+            step.sub_fields = self.collect_subfields(object_type, step.field_details_list)[0]
+            plan = step.sub_plan = make_plan(object_type, step.sub_fields, self._handlers)
+        return plan
 
     def _object_list(self, step: Step, items: list[Any], path: Path) -> Any:
         """``complete_iterable_value`` for items that are objects, none of them null."""
+        plan = self._sub_plan(step)
         object_type: GraphQLObjectType = step.named_type
-        grouped_field_set = self.collect_subfields(object_type, step.field_details_list)[0]
         item_type: GraphQLOutputType = (
             GraphQLNonNull(object_type) if step.item_non_null else object_type
         )
+        details = step.field_details_list
         is_awaitable = self.is_awaitable
         completed_results: list[Any] = []
         awaitable_indices: list[int] = []
@@ -360,16 +564,12 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
             for index, item in enumerate(items):
                 item_path = Path(path, index, None)
                 try:
-                    completed = self.execute_fields(
-                        object_type, item, item_path, grouped_field_set, None
-                    )
-                except Exception as raw_error:  # noqa: BLE001  (as graphql-core)  # noqa: BLE001  (graphql-core's: any error is the field's)
-                    self.handle_field_error(
-                        raw_error, item_type, step.field_details_list, item_path
-                    )
+                    completed = self._run_plan(plan, object_type, item, item_path, None)
+                except Exception as raw_error:  # noqa: BLE001  (as graphql-core)
+                    self.handle_field_error(raw_error, item_type, details, item_path)
                     completed = None
                 if is_awaitable(completed):
-                    completed = self._await_item(completed, item_type, step, item_path)
+                    completed = self._await_completed(completed, item_type, details, item_path)
                     awaitable_indices.append(index)
                 completed_results.append(completed)
         except Exception:
@@ -394,12 +594,3 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
             return completed_results
 
         return get_completed_results()
-
-    async def _await_item(
-        self, completed: Awaitable[Any], item_type: GraphQLOutputType, step: Step, path: Path
-    ) -> Any:
-        try:
-            return await completed
-        except Exception as raw_error:  # noqa: BLE001  (graphql-core's: any error is the field's)
-            self.handle_field_error(raw_error, item_type, step.field_details_list, path)
-            return None

@@ -5,7 +5,8 @@ bubbling. Each document runs on a small schema through both executors: same data
 errors (message, path, locations), same order, and the resolvers called as often."""
 
 import asyncio
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -34,6 +35,19 @@ class Leaf:
         return self.name.upper()
 
     @strawberry.field
+    def shout(self, info: strawberry.Info) -> str | None:
+        CALLS.append(f"shout {self.name} at {info.path.as_list()}")
+        return None if self.name.startswith("quiet") else f"{self.name}!"
+
+    @strawberry.field
+    def loud(self, info: strawberry.Info) -> str:
+        return f"{info.field_name} {self.name}" if self.size else None  # type: ignore[return-value]
+
+    @strawberry.field
+    def parent_name(self, root: "Leaf") -> str:
+        return root.name
+
+    @strawberry.field
     def quick(self) -> int:
         CALLS.append(f"quick {self.name}")
         if self.name.startswith("worse"):
@@ -55,7 +69,7 @@ class Nameless:
     """Not the Strawberry class: a plain read finds its attribute through a property."""
 
     label: str = "nameless"
-    leaves: list[Any] = field(default_factory=list)
+    leaves: list[Any] = dataclasses.field(default_factory=list)
     maybe_leaves: None = None
     other: None = None
 
@@ -109,7 +123,7 @@ class Query:
 STANDARD = Schema(query=Query)
 FAST = Schema(query=Query, execution_context_class=FastExecutor)
 
-LEAF = "name size maybe tags looseTags slow quick __typename"
+LEAF = "name size maybe tags looseTags slow quick shout loud parentName __typename"
 DOCUMENTS = [
     f"{{ branches {{ label leaves {{ {LEAF} }} }} }}",
     f"{{ maybeBranches {{ label first {{ {LEAF} }} other {{ name slow }} }} }}",
@@ -124,6 +138,8 @@ DOCUMENTS = [
     ),
     "{ a: branch(index: 0) { first { slow } } b: branch(index: 2) { first { slow } } "
     "c: branches { label } }",
+    "{ maybeBranches { other { quick shout } leaves { quick loud } } }",
+    "{ branches { leaves { shout loud } first { name } } branch(index: 0) { first { shout } } }",
 ]
 
 
@@ -143,8 +159,15 @@ async def test_both_executors_agree(document: str) -> None:
 
 
 async def test_the_plain_path_is_taken_for_good_objects() -> None:
-    before = FIELD_COUNTS.plain, FIELD_COUNTS.resolved
-    result = await FAST.execute("{ branch(index: 0) { label leaves { name size tags } } }")
+    before = dataclasses.replace(FIELD_COUNTS)
+    document = "{ branch(index: 0) { label leaves { name size tags quick parentName } } }"
+    result = await FAST.execute(document)
     assert result.errors is None
-    # label, leaves and 2 x (name, size, tags) read; branch resolved.
-    assert (FIELD_COUNTS.plain - before[0], FIELD_COUNTS.resolved - before[1]) == (8, 1)
+    # label, leaves and 2 x (name, size, tags) read, 2 x quick called; branch (it takes
+    # an argument) and parentName (it takes root) resolved by graphql-core.
+    counts = dataclasses.astuple(FIELD_COUNTS)
+    assert tuple(a - b for a, b in zip(counts, dataclasses.astuple(before), strict=True)) == (
+        8,
+        2,
+        3,
+    )
