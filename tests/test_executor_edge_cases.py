@@ -2,7 +2,9 @@
 value its scalar refuses, a list holding a null, an attribute that is not there, an
 exception as a value, a property, errors from resolvers beside plain fields, nested null
 bubbling. Each document runs on a small schema through both executors: same data, same
-errors (message, path, locations), same order, and the resolvers called as often."""
+errors (message, path, locations), same order, and the resolvers called as often.
+Then how the executor is chosen (MEDAPPT_EXECUTOR) and that prod hides suggestions
+with either."""
 
 import asyncio
 import dataclasses
@@ -13,7 +15,10 @@ import pytest
 import strawberry
 from strawberry import Schema
 
+from schema import build_schema
 from schema.fast_executor import FIELD_COUNTS, FastExecutor
+from schema.no_suggestions import ExecutorWithoutSuggestions
+from services.settings import ConfigError, ExecutorKind, load_settings
 
 CALLS: list[str] = []
 
@@ -171,3 +176,25 @@ async def test_the_plain_path_is_taken_for_good_objects() -> None:
         2,
         3,
     )
+
+
+@pytest.mark.parametrize("executor", ["fast", "standard"])
+def test_prod_hides_suggestions_with_either_executor(executor: ExecutorKind) -> None:
+    executor_class = build_schema(suggestions=False, executor=executor).execution_context_class
+    assert issubclass(executor_class, ExecutorWithoutSuggestions)
+    assert issubclass(executor_class, FastExecutor) == (executor == "fast")
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [({}, "fast"), ({"MEDAPPT_EXECUTOR": "standard"}, "standard"),
+     ({"MEDAPPT_EXECUTOR": " fast "}, "fast")],
+)  # fmt: skip
+def test_the_executor_is_chosen_by_the_environment(environ: dict[str, str], expected: str) -> None:
+    assert load_settings(environ).executor == expected
+
+
+def test_an_unknown_executor_stops_start_up() -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_settings({"MEDAPPT_EXECUTOR": "jit"})
+    assert str(refused.value) == "MEDAPPT_EXECUTOR must be 'fast' or 'standard', not 'jit'"
