@@ -275,6 +275,14 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         self._info_class = strawberry_schema.config.info_class if strawberry_schema else None
         self._plans: dict[tuple[GraphQLObjectType, int], tuple[GroupedFieldSet, Plan]] = {}
 
+    def build_per_event_executor(self, payload: Any) -> Any:
+        # A subscription event collects its fields anew: plans of earlier events'
+        # selection sets would only be kept alive, never used again.
+        executor = super().build_per_event_executor(payload)
+        assert isinstance(executor, FastExecutor)
+        executor._plans = {}
+        return executor
+
     def execute_fields(
         self,
         parent_type: GraphQLObjectType,

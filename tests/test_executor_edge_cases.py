@@ -8,12 +8,14 @@ with either."""
 
 import asyncio
 import dataclasses
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import strawberry
 from strawberry import Schema
+from strawberry.types import ExecutionResult
 
 from schema import build_schema
 from schema.fast_executor import FIELD_COUNTS, FastExecutor
@@ -125,8 +127,16 @@ class Query:
         return branches()[index]  # type: ignore[no-any-return]
 
 
-STANDARD = Schema(query=Query)
-FAST = Schema(query=Query, execution_context_class=FastExecutor)
+@strawberry.type
+class Subscription:
+    @strawberry.subscription
+    async def leaves(self) -> AsyncGenerator[Leaf, None]:
+        for name in ("first", "bad second", "third"):
+            yield leaf(name, size=None if name == "third" else 1)
+
+
+STANDARD = Schema(query=Query, subscription=Subscription)
+FAST = Schema(query=Query, subscription=Subscription, execution_context_class=FastExecutor)
 
 LEAF = "name size maybe tags looseTags slow quick shout loud parentName __typename"
 DOCUMENTS = [
@@ -176,6 +186,20 @@ async def test_the_plain_path_is_taken_for_good_objects() -> None:
         2,
         3,
     )
+
+
+async def _events(schema: Schema) -> list[tuple[Any, list[Any]]]:
+    stream = await schema.subscribe("subscription { leaves { name size slow quick } }")
+    assert not isinstance(stream, ExecutionResult)
+    return [
+        (result.data, [error.formatted for error in result.errors or ()]) async for result in stream
+    ]
+
+
+async def test_subscription_events_agree() -> None:
+    events = await _events(FAST)
+    assert len(events) == 3
+    assert events == await _events(STANDARD)
 
 
 @pytest.mark.parametrize("executor", ["fast", "standard"])
