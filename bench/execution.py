@@ -30,8 +30,8 @@ from bench.records.database import database_url, recreate_database, seed
 from bench.records.query import QUERY
 from db.enums import Role
 from db.migrate import upgrade_async
-from medappt.asgi import tune_garbage_collector
 from devtools.embedded import EmbeddedStack
+from medappt.asgi import tune_garbage_collector
 from schema import build_schema
 from schema.context import build_context
 from services.container import Services, open_services
@@ -103,7 +103,9 @@ def _groups(profile: cProfile.Profile, requests: int) -> list[tuple[str, float]]
 
 async def run(root: Path, requests: int, rounds: int) -> None:
     with EmbeddedStack(root, postgres=True, redis=True, s3=True, durable=True) as servers:
-        assert servers.database_url and servers.redis_url and servers.s3_endpoint_url
+        assert servers.database_url is not None
+        assert servers.redis_url is not None
+        assert servers.s3_endpoint_url is not None
         admin = servers.database_url.replace("postgresql+asyncpg://", "postgresql://")
         await recreate_database(admin, DATABASE)
         url = database_url(admin, DATABASE)
@@ -127,7 +129,7 @@ async def run(root: Path, requests: int, rounds: int) -> None:
                 )  # fmt: skip
                 bench = Bench(
                     services,
-                    {name: build_schema(executor=name) for name in ("fast", "standard")},  # type: ignore[arg-type]
+                    {name: build_schema(executor=name) for name in ("fast", "standard")},
                     token,
                     {"id": str(fixture.patient_id)},
                 )
