@@ -44,7 +44,7 @@ BUCKET = "medappt-bench-execution"
 
 # First match wins: (label, substring of the function's file).
 GROUPS: tuple[tuple[str, str], ...] = (
-    ("fast executor (schema/fast_executor.py)", "schema/fast_executor.py"),
+    ("fast executor (schema/fast_executor/)", "schema/fast_executor/"),
     ("graphql-core execution", "graphql/execution/"),
     ("graphql-core scalars, errors, other", "graphql/"),
     ("Strawberry (resolver wrappers, Info, arguments, extensions)", "strawberry/"),

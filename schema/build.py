@@ -38,7 +38,7 @@ class FastExecutorWithoutSuggestions(ExecutorWithoutSuggestions, FastExecutor):
 
 def _executor_class(executor: ExecutorKind, suggestions: bool) -> type[Any] | None:
     """graphql-core's executor (``standard``) or the one that reads plain fields
-    (``fast``, schema/fast_executor.py); either hides suggestions in prod."""
+    (``fast``, schema/fast_executor/); either hides suggestions in prod."""
     if executor == "fast":
         return FastExecutor if suggestions else FastExecutorWithoutSuggestions
     return None if suggestions else ExecutorWithoutSuggestions

@@ -83,7 +83,7 @@ class Settings:
     redis_timeout_ms: int
     s3_timeout_s: float
     startup_wait_s: float
-    # How GraphQL fields run (schema/fast_executor.py); MEDAPPT_EXECUTOR.
+    # How GraphQL fields run (schema/fast_executor/); MEDAPPT_EXECUTOR.
     executor: ExecutorKind = "fast"
 
     @property

@@ -1,4 +1,4 @@
-"""The fast executor (schema/fast_executor.py) against graphql-core's own, on the same
+"""The fast executor (schema/fast_executor/) against graphql-core's own, on the same
 database, Redis and storage, for the same callers: every query written in the test suite
 and generated ones give the same ``data``, ``errors`` (message, path, locations,
 extensions, order), response extensions and audit rows.

@@ -43,7 +43,7 @@ PHASES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("GraphQL: parse + validate (cached)", ("graphql/language/", "graphql/validation/")),
     (
         "GraphQL: execute (graphql-core + Strawberry fields)",
-        ("graphql/execution/", "schema/fast_executor.py"),
+        ("graphql/execution/", "schema/fast_executor/"),
     ),
     ("DataLoader scheduling", ("aiodataloader/",)),
     ("context: loaders, audit trail", ("build_context", "get_context")),
@@ -67,7 +67,7 @@ SQL_LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 # Inside "GraphQL: execute", by the innermost Python frame (self time), GC excluded.
 EXECUTE_OWNERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("fast executor (schema/fast_executor.py)", ("schema/fast_executor.py",)),
+    ("fast executor (schema/fast_executor/)", ("schema/fast_executor/",)),
     ("graphql-core executor (complete_*, execute_fields, paths)", ("graphql/",)),
     ("asyncio (tasks, futures, gather)", ("asyncio/", "_weakrefset.py")),  # _ASYNCIO_OWNER
     ("Strawberry field wrappers, scalars, is_type_of", ("strawberry/",)),

@@ -1,4 +1,4 @@
-"""Two executors side by side on one world: the fast one (schema/fast_executor.py) and
+"""Two executors side by side on one world: the fast one (schema/fast_executor/) and
 graphql-core's own, sharing services (caches, links reused per caller), for the
 differential tests (tests/test_executor_differential*.py)."""
 
