@@ -78,6 +78,7 @@ def create_app(settings: Settings, tracer_provider: TracerProvider | None = None
         max_query_cost=settings.max_query_cost,
         traced_resolvers=tracer_provider is not None,
         documents=documents,
+        executor=settings.executor,
     )
     graphql_app = GraphQLApp(
         schema,

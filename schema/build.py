@@ -1,5 +1,6 @@
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 from graphql import GraphQLError
 from strawberry import Schema
@@ -9,6 +10,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from schema.errors import assign_code
+from schema.fast_executor import FastExecutor
 from schema.limits.door import Door
 from schema.limits.parsing import ParseWithTokenLimit
 from schema.limits.persisted_registration import RegisterPersistedDocument
@@ -21,7 +23,7 @@ from schema.request_hooks import CredentialsAndAudit, ObservedOperation, TracedR
 from schema.scalars import SCALAR_OVERRIDES
 from schema.subscription import Subscription
 from services.persisted_documents.known import KnownDocuments
-from services.settings import DEFAULT_MAX_QUERY_COST
+from services.settings import DEFAULT_MAX_QUERY_COST, ExecutorKind
 
 
 class MedapptSchema(Schema):
@@ -34,6 +36,18 @@ class MedapptSchema(Schema):
             assign_code(error, execution_context)
 
 
+class FastExecutorWithoutSuggestions(ExecutorWithoutSuggestions, FastExecutor):
+    pass
+
+
+def _executor_class(executor: ExecutorKind, suggestions: bool) -> type[Any] | None:
+    """graphql-core's executor (``standard``) or the one that reads plain fields
+    (``fast``, schema/fast_executor/); either hides suggestions in prod."""
+    if executor == "fast":
+        return FastExecutor if suggestions else FastExecutorWithoutSuggestions
+    return None if suggestions else ExecutorWithoutSuggestions
+
+
 def build_schema(
     *,
     introspection: bool = True,
@@ -41,6 +55,7 @@ def build_schema(
     max_query_cost: int = DEFAULT_MAX_QUERY_COST,
     traced_resolvers: bool = False,
     documents: KnownDocuments | None = None,
+    executor: ExecutorKind = "fast",
 ) -> Schema:
     """``introspection`` and ``suggestions`` (of names, in errors) are off in prod;
     ``traced_resolvers`` only when traces are exported (services/tracing.py);
@@ -66,5 +81,5 @@ def build_schema(
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
         scalar_overrides=SCALAR_OVERRIDES,
-        execution_context_class=None if suggestions else ExecutorWithoutSuggestions,
+        execution_context_class=_executor_class(executor, suggestions),
     )

@@ -13,6 +13,7 @@ from services.rate_limits.budgets import RateLimits, parse_rate_limits
 
 Environment = Literal["dev", "prod"]
 LogFormat = Literal["json", "text"]
+ExecutorKind = Literal["fast", "standard"]
 
 # Above every query of the frontends, tests and benchmarks (the largest, 20
 # doctors with a day of slots each, costs 28,861), below 100 doctors with a
@@ -91,6 +92,8 @@ class Settings:
     redis_timeout_ms: int
     s3_timeout_s: float
     startup_wait_s: float
+    # How GraphQL fields run (schema/fast_executor/); MEDAPPT_EXECUTOR.
+    executor: ExecutorKind = "fast"
 
     @property
     def is_prod(self) -> bool:
@@ -210,6 +213,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         redis_timeout_ms=_positive_int(environ, "MEDAPPT_REDIS_TIMEOUT_MS", 500),
         s3_timeout_s=float(_positive_int(environ, "MEDAPPT_S3_TIMEOUT_S", 10)),
         startup_wait_s=float(_whole_number(environ, "MEDAPPT_STARTUP_WAIT_S", 60)),
+        executor=_executor(environ),
     )
     if settings.is_prod:
         settings.require_servers()
@@ -312,6 +316,15 @@ def _whole_number(environ: Mapping[str, str], name: str, default: int) -> int:
     if not raw.isdigit():
         raise ConfigError(f"{name} must be a whole number, not {raw!r}")
     return int(raw)
+
+
+def _executor(environ: Mapping[str, str]) -> ExecutorKind:
+    raw = environ.get("MEDAPPT_EXECUTOR", "").strip() or "fast"
+    if raw == "fast":
+        return "fast"
+    if raw == "standard":
+        return "standard"
+    raise ConfigError(f"MEDAPPT_EXECUTOR must be 'fast' or 'standard', not {raw!r}")
 
 
 def _log_format(environ: Mapping[str, str], default: LogFormat) -> LogFormat:

@@ -8,6 +8,8 @@ import signal
 import sys
 import tempfile
 from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 
 import uvloop
@@ -26,6 +28,7 @@ from bench.records.report import report
 from bench.records.runs import Bench
 from bench.records.servers import baseline_spec, product_spec
 from db.migrate import upgrade_async
+from devtools.embedded import EmbeddedStack
 from devtools.embedded.s3 import EmbeddedS3
 from services.auth.keys import TokenKeys, generate_signing_key, public_part
 from services.auth.tokens import TokenService
@@ -119,10 +122,19 @@ async def _cancellable(options: Options) -> Bench:
 
 def main(argv: Sequence[str] | None = None) -> None:
     options = parse_options(argv)
-    try:
-        bench = uvloop.run(_cancellable(options))
-    except asyncio.CancelledError:
-        sys.exit("bench.records: interrupted (servers stopped, database dropped)")
+    with ExitStack() as stack:
+        if options.embedded is not None:
+            servers = stack.enter_context(
+                EmbeddedStack(options.embedded, postgres=True, redis=True, s3=False, durable=True)
+            )
+            assert servers.database_url is not None
+            assert servers.redis_url is not None
+            admin_url = servers.database_url.replace("postgresql+asyncpg://", "postgresql://")
+            options = replace(options, admin_url=admin_url, redis_url=servers.redis_url)
+        try:
+            bench = uvloop.run(_cancellable(options))
+        except asyncio.CancelledError:
+            sys.exit("bench.records: interrupted (servers stopped, database dropped)")
     print(report(bench))
 
 

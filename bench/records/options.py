@@ -35,6 +35,7 @@ class Options:
     quiet_wait_s: float
     max_others: float  # CPUs other processes may use during a measured part
     attempts: int
+    embedded: Path | None  # PostgreSQL and Redis started under it instead of the URLs
 
 
 def _names(text: str) -> tuple[str, ...]:
@@ -97,6 +98,13 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         help="CPUs other processes may use during a measured part before it is run again",
     )
     parser.add_argument("--attempts", type=int, default=3, help="runs at most, per row")
+    parser.add_argument(
+        "--embedded",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="start PostgreSQL and Redis under DIR (kept between runs) instead of the URLs",
+    )
     args = parser.parse_args(argv)
     baselines = _names(args.baselines)
     unknown = set(baselines) - set(BASELINE_DESCRIPTIONS)
@@ -128,4 +136,5 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         quiet_wait_s=args.quiet_wait,
         max_others=args.max_others,
         attempts=args.attempts,
+        embedded=args.embedded,
     )

@@ -41,7 +41,10 @@ PHASES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("GraphQL: build Connection/edges/nodes (resolver)", ("from_page", "from_model")),
     ("SQL: other (sessions, connections)", ("sqlalchemy/", "asyncpg/")),
     ("GraphQL: parse + validate (cached)", ("graphql/language/", "graphql/validation/")),
-    ("GraphQL: execute (graphql-core + Strawberry fields)", ("graphql/execution/",)),
+    (
+        "GraphQL: execute (graphql-core + Strawberry fields)",
+        ("graphql/execution/", "schema/fast_executor/"),
+    ),
     ("DataLoader scheduling", ("aiodataloader/",)),
     ("context: loaders, audit trail", ("build_context", "get_context")),
     ("JSON: response encode", ("json/encoder", "dumps (json/")),
@@ -64,8 +67,9 @@ SQL_LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 # Inside "GraphQL: execute", by the innermost Python frame (self time), GC excluded.
 EXECUTE_OWNERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("fast executor (schema/fast_executor/)", ("schema/fast_executor/",)),
     ("graphql-core executor (complete_*, execute_fields, paths)", ("graphql/",)),
-    ("asyncio (tasks, futures, gather)", ("asyncio/", "_weakrefset.py")),
+    ("asyncio (tasks, futures, gather)", ("asyncio/", "_weakrefset.py")),  # _ASYNCIO_OWNER
     ("Strawberry field wrappers, scalars, is_type_of", ("strawberry/",)),
     ("DataLoader (load, cache)", ("aiodataloader/",)),
     ("SQLAlchemy attribute access on rows", ("sqlalchemy/",)),
@@ -73,6 +77,7 @@ EXECUTE_OWNERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("other", ("",)),
 )
 
+_ASYNCIO_OWNER = "asyncio (tasks, futures, gather)"
 _MAIN_THREAD_MARK = "uvicorn/server.py"
 _ASYNCIO_NATIVE = ("_asynciomodule.c", "(loop.c", "loop.cpython", "_asyncio")
 
@@ -98,7 +103,7 @@ def _execute_owner(frames: Sequence[str]) -> str:
     python = [i for i, frame in enumerate(frames) if ".py:" in frame]
     innermost = python[-1] if python else 0
     if any(any(m in frame for m in _ASYNCIO_NATIVE) for frame in frames[innermost + 1 :]):
-        return EXECUTE_OWNERS[1][0]
+        return _ASYNCIO_OWNER
     return _first(EXECUTE_OWNERS, frames[innermost : innermost + 1]) or EXECUTE_OWNERS[-1][0]
 
 

@@ -57,8 +57,11 @@ def links(answer: dict[str, Any]) -> list[str]:
 
 
 def normalized(answer: dict[str, Any]) -> str:
-    """The answer with each link's query string (its signature and time) left out."""
+    """The answer with each link's query string (its signature and time) left out, and
+    without the product's ``extensions`` (the cost of the operation), which B does not
+    compute."""
     copy = json.loads(json.dumps(answer))
+    copy.pop("extensions", None)
     for edge in copy["data"]["patient"]["records"]["edges"]:
         edge["node"]["documentUrl"] = edge["node"]["documentUrl"].partition("?")[0]
     return json.dumps(copy)

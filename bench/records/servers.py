@@ -32,22 +32,31 @@ class ServerSpec:
     instrumented: bool = False  # answers GET /bench/gc
 
 
-PRODUCT_VARIANT = re.compile(r"asis|default|freeze|t(\d+)|freeze\+t(\d+)")
+PRODUCT_VARIANT = re.compile(r"standard|asis|default|freeze|t(\d+)|freeze\+t(\d+)")
 
 
 def product_spec(variant: str = "plain") -> ServerSpec:
-    """``medappt serve``, or (any other variant) the same app run by
+    """``medappt serve`` (``standard``: with graphql-core's own executor), or (any other
+    variant) the same app run by
     :mod:`bench.records.instrumented_product` with the collector's time counted: ``asis``
     leaves the collector as ``medappt serve`` sets it; ``default`` puts back Python's
     defaults (nothing frozen, thresholds 700, 10, 10); ``freeze``, ``tN`` and ``freeze+tN``
     start from the defaults and call ``gc.freeze()`` at the first request (after start-up,
     services open) and/or set the first generation's threshold to N."""
+    medappt = Path(sys.executable).with_name("medappt")
+    serve = (str(medappt), "serve", "--host", "127.0.0.1", "--workers", "1", "--port")
     if variant == "plain":
-        medappt = Path(sys.executable).with_name("medappt")
         return ServerSpec(
             "A",
             "`medappt serve --workers 1` (Strawberry, SQLAlchemy ORM, DataLoaders, audit)",
-            (str(medappt), "serve", "--host", "127.0.0.1", "--workers", "1", "--port"),
+            serve,
+        )
+    if variant == "standard":
+        return ServerSpec(
+            "A standard",
+            "A with graphql-core's own executor (`MEDAPPT_EXECUTOR=standard`)",
+            serve,
+            {"MEDAPPT_EXECUTOR": "standard"},
         )
     match = PRODUCT_VARIANT.fullmatch(variant)
     if match is None:

@@ -1,0 +1,139 @@
+"""``python -m bench.execution_alone``: GraphQL execution alone, fast executor against
+graphql-core's own, over the records query's objects held in memory.
+
+The product's types (``Connection[MedicalRecord]``, ``Edge``, ``Doctor``) filled with
+50 records, their ORM rows and a doctor, served by a one-field query type; the document
+is the bench's records selection (bench/records/query.py) under that field, parsed once.
+``documentUrl`` is answered by a stand-in for the links loader that returns at once,
+as a reused link does. No database, Redis, HTTP, door or audit: only what graphql-core
+(and Strawberry's resolver wrappers) cost, in CPU time of this process.
+"""
+
+import argparse
+import asyncio
+import statistics
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import graphql
+import strawberry
+from graphql.execution import MiddlewareManager
+from strawberry.execution.is_awaitable import optimized_is_awaitable
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from db import models
+from db.enums import RecordType
+from loaders.records import DocumentRef
+from schema.fast_executor import FastExecutor
+from schema.scalars import SCALAR_OVERRIDES
+from schema.types.connection import Connection, Edge, PageInfo
+from schema.types.record import MedicalRecord
+
+RECORDS = 50
+SELECTION = "{ id title recordType uploadedAt doctor { name } documentUrl }"
+SHAPES = {
+    "records query (7 fields a record)": SELECTION,
+    "without documentUrl": SELECTION.replace(" documentUrl", ""),
+    "scalars only": SELECTION.replace(" doctor { name } documentUrl", ""),
+}
+EXECUTORS: dict[str, type[Any]] = {
+    "standard": StrawberryGraphQLCoreExecutionContext,
+    "fast": FastExecutor,
+}
+
+
+class InstantLinks:
+    """The links loader's ``load`` for a link already issued: no signing, no batch."""
+
+    async def load(self, ref: DocumentRef) -> str:
+        return f"https://storage.example/{ref.key}?signature=reused"
+
+
+@dataclass(frozen=True)
+class Loaders:
+    document_url: InstantLinks
+
+
+@dataclass(frozen=True)
+class StandInContext:
+    loaders: Loaders
+
+
+def _records() -> list[MedicalRecord]:
+    doctor = models.Doctor(id=uuid.uuid4(), user_id=uuid.uuid4(), name="Dr. Bench", specialty="-")
+    patient_id = uuid.uuid4()
+    records = []
+    for n in range(RECORDS):
+        record_id = uuid.uuid4()
+        row = models.MedicalRecord(
+            id=record_id,
+            patient_id=patient_id,
+            record_type=RecordType.LAB_REPORT,
+            title=f"Report {n:03}",
+            file_name=f"report {n:03}.pdf",
+            content_type="application/pdf",
+            size_bytes=10_000 + n,
+            s3_key=f"patients/{patient_id}/{record_id}/report_{n:03}.pdf",
+            uploaded_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=n),
+        )
+        records.append(MedicalRecord.from_model(row, doctor))
+    return records
+
+
+RECORD_OBJECTS = _records()
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    async def records(self) -> Connection[MedicalRecord]:
+        edges = [Edge(cursor=str(n), node=record) for n, record in enumerate(RECORD_OBJECTS)]
+        return Connection(edges=edges, page_info=PageInfo(has_next_page=False, end_cursor=None))
+
+
+async def _execute(
+    schema: graphql.GraphQLSchema, document: graphql.DocumentNode, executor: type[Any]
+) -> None:
+    result = await graphql.execute(  # type: ignore[misc]
+        schema,
+        document,
+        context_value=StandInContext(Loaders(InstantLinks())),
+        middleware=MiddlewareManager(),
+        is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]
+        executor_class=executor,
+    )
+    if result.errors:
+        raise RuntimeError(result.errors)
+
+
+async def run(executions: int, rounds: int) -> None:
+    schema = strawberry.Schema(query=Query, scalar_overrides=SCALAR_OVERRIDES)._schema
+    print("| selection | standard ms | fast ms | fast / standard |")
+    print("|---|---:|---:|---:|")
+    for label, text in SHAPES.items():
+        document = graphql.parse(f"{{ records {{ edges {{ node {text} }} }} }}")
+        best: dict[str, list[float]] = {name: [] for name in EXECUTORS}
+        for _ in range(rounds):
+            for name, executor in EXECUTORS.items():
+                start = time.process_time()
+                for _ in range(executions):
+                    await _execute(schema, document, executor)
+                best[name].append((time.process_time() - start) / executions * 1e3)
+        standard, fast = (statistics.median(best[name]) for name in ("standard", "fast"))
+        print(f"| {label} | {standard:.3f} | {fast:.3f} | {fast / standard:.2f} |")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.execution_alone", description=__doc__)
+    parser.add_argument("--executions", type=int, default=100, help="per round and executor")
+    parser.add_argument("--rounds", type=int, default=15, help="the median round is shown")
+    args = parser.parse_args(argv)
+    asyncio.run(run(args.executions, args.rounds))
+
+
+if __name__ == "__main__":
+    main()
