@@ -16,6 +16,7 @@ from domain.caller import Caller
 from domain.clock import clock
 from domain.outbox import Topic, announce
 from domain.savepoints import flush_guarded
+from domain.slot_claims import clear_expired, use_hold
 from services.errors import BadUserInput, Conflict, Forbidden, SlotUnavailable
 from services.slot_cache import DayKey
 
@@ -36,6 +37,8 @@ class BookingRequest:
     reason: str | None = None
     patient_id: uuid.UUID | None = None
     idempotency_key: str | None = None
+    # The patient's hold of this slot (holdSlot), turned into the booking.
+    hold_id: uuid.UUID | None = None
 
 
 def patient_to_book_for(caller: Caller, requested: uuid.UUID | None) -> uuid.UUID:
@@ -91,7 +94,8 @@ async def slot_at(
 
 def overlap_error(error: IntegrityError) -> SlotUnavailable | None:
     message = str(error.orig)
-    if "ex_appointments_doctor_no_overlap" in message:
+    # The second: the time is held (or booked) by someone else (domain.slot_claims).
+    if "ex_appointments_doctor_no_overlap" in message or "ex_slot_claims_doctor" in message:
         return SlotUnavailable(SLOT_TAKEN)
     if "ex_appointments_patient_no_overlap" in message:
         return SlotUnavailable(PATIENT_BUSY)
@@ -112,6 +116,15 @@ async def book(session: AsyncSession, caller: Caller, request: BookingRequest) -
     starts_at, ends_at = await slot_at(
         session, request.doctor_id, request.clinic_id, request.starts_at, now
     )
+    if request.hold_id is not None:
+        await use_hold(
+            session,
+            caller,
+            request.hold_id,
+            patient_id,
+            (request.doctor_id, request.clinic_id, starts_at),
+        )
+    await clear_expired(session, request.doctor_id, starts_at, ends_at, now)
     appointment = Appointment(
         patient_id=patient_id,
         doctor_id=request.doctor_id,

@@ -30,6 +30,7 @@ from workers.notifications import (
 from workers.outbox import relay_outbox
 from workers.queue_metrics import count_queued_jobs
 from workers.serialization import deserialize_job, serialize_job
+from workers.waitlist import waitlist_offer_expired, waitlist_offered
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -69,6 +70,8 @@ class WorkerSettings:
         email_verification_requested,
         phone_verification_requested,
         password_reset_requested,
+        waitlist_offered,
+        waitlist_offer_expired,
     )
     cron_jobs: Sequence[CronJob] | None = None  # from the settings: see cron_jobs()
     on_startup: StartupShutdown | None = startup
