@@ -11,10 +11,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enums import Role
-from db.models import Appointment, OutboxMessage, SlotHold, User
+from db.models import Appointment, AuditEntry, OutboxMessage, SlotHold, User
 from domain.clock import clock
 from services.settings import Settings
 from tests.support.api import error_codes, graphql
+from tests.support.factories import add_doctor
 from tests.support.notifications import PHONE, patient_with_phone
 from tests.support.providers import FakeSendGrid, FakeTwilio
 from tests.support.scheduling import (
@@ -190,6 +191,18 @@ async def test_an_offer_not_accepted_in_time_passes_to_the_next_patient(
 
     assert after_job == again == (("EXPIRED", _at(world, 10)), ("OFFERED", _at(world, 10)))
     assert await _holds(sessions) == [(second.profile_id, local(world[2], 10, 0, NY))]
+    async with sessions() as session:
+        by_job = (
+            await session.execute(
+                select(AuditEntry.action, AuditEntry.patient_id, AuditEntry.actor_user_id)
+                .where(AuditEntry.request_id.like("outbox:%"))
+                .order_by(AuditEntry.id)
+            )
+        ).all()
+    assert by_job == [
+        ("waitlist.expire", first.profile_id, None),
+        ("waitlist.offer", second.profile_id, None),
+    ]
     offer_texts = [m for m in twilio.messages if m.body.startswith("A slot has opened up")]
     assert len(offer_texts) == 2  # the first patient's, then the second's
 
@@ -216,6 +229,21 @@ async def test_accepting_an_offer_books_the_slot(
     assert again["errors"][0]["message"] == "This entry has no open offer; it is BOOKED."
     assert await _holds(sessions) == []
     assert await _appointments(sessions) == 2  # the cancelled one and this
+    async with sessions() as session:
+        audited = (
+            await session.execute(
+                select(AuditEntry.action, AuditEntry.outcome)
+                .where(AuditEntry.action.like("waitlist.%"))
+                .order_by(AuditEntry.id)
+            )
+        ).all()
+    assert [(action, outcome.value) for action, outcome in audited] == [
+        ("waitlist.join", "ALLOWED"),
+        ("waitlist.join", "ALLOWED"),
+        ("waitlist.offer", "ALLOWED"),
+        ("waitlist.accept", "DENIED"),
+        ("waitlist.accept", "ALLOWED"),
+    ]
 
 
 async def test_two_slots_freed_at_once_go_to_two_patients(
@@ -348,3 +376,35 @@ async def test_an_expired_offer_cannot_be_accepted(
     assert error_codes(late) == ["CONFLICT"]
     assert late["errors"][0]["message"] == "This offer has expired."
     assert await _appointments(sessions) == 1  # the cancelled one only
+
+
+async def test_a_doctor_sees_only_their_own_waitlist_of_a_patient(
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], settings: Settings,
+    world: MondayWorld,
+) -> None:  # fmt: skip
+    clinic, doctor, monday = world
+    async with sessions.begin() as session:
+        colleague = await add_doctor(session, "Dr. Bo Lee", clinics=(clinic,))
+    pat = await signed_in(sessions, settings, Role.PATIENT)
+    medic = await signed_in(sessions, settings, Role.DOCTOR, doctor=doctor)
+    await book_via_api(client, clinic, doctor, local(monday, 11, 0, NY), pat)
+    await _join(client, world, pat, start=9, end=10)
+    await _join(client, (clinic, colleague, monday), pat, start=9, end=10)
+    query = "query W($id: ID!) { patient(id: $id) { waitlist { status doctor { name } } } }"
+
+    own = await graphql(client, query, {"id": str(pat.profile_id)}, token=pat.token)
+    seen = await graphql(client, query, {"id": str(pat.profile_id)}, token=medic.token)
+
+    assert [e["doctor"]["name"] for e in own["data"]["patient"]["waitlist"]] == [
+        "Dr. Bo Lee", "Dr. Ada Grey",
+    ]  # fmt: skip
+    assert seen["data"]["patient"]["waitlist"] == [
+        {"status": "WAITING", "doctor": {"name": "Dr. Ada Grey"}}
+    ]
+    async with sessions() as session:
+        reads = (
+            await session.scalars(
+                select(AuditEntry.actor_role).where(AuditEntry.action == "patient.waitlist.read")
+            )
+        ).all()
+    assert sorted(reads) == [Role.DOCTOR, Role.PATIENT]

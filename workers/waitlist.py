@@ -5,6 +5,7 @@ from typing import Any
 
 from arq import Retry
 
+from domain.audit import AuditTrail
 from domain.clock import clock
 from domain.offer_messages import plan_offer_messages
 from domain.waitlist_offers import OfferNotDue, expire_offer
@@ -36,4 +37,15 @@ async def waitlist_offer_expired(ctx: dict[str, Any], payload: dict[str, Any]) -
     expired, following = outcome
     # The hold is gone, or another patient's: cached days must say which.
     await SlotCache(ctx["redis"]).invalidate([expired.doctor_id])
+    # Changed by the clock, on nobody's behalf: no actor, the job for a request id.
+    trail = AuditTrail(caller=None, ip=None, request_id=str(ctx.get("job_id", "")))
+    for action, entry in (("waitlist.expire", expired), ("waitlist.offer", following)):
+        if entry is not None:
+            trail.allowed(
+                action,
+                patient_id=entry.patient_id,
+                resource_type="WaitlistEntry",
+                resource_id=entry.id,
+            )
+    await trail.flush(ctx["sessions"])
     return "offered to the next entry" if following is not None else "nobody else waits"
