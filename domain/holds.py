@@ -15,6 +15,7 @@ from db.models import Appointment, SlotHold
 from domain.booking import PATIENT_BUSY, SLOT_TAKEN, slot_at
 from domain.caller import Caller
 from domain.clock import clock
+from domain.outbox import Topic, announce
 from domain.savepoints import flush_guarded
 from domain.slot_claims import clear_expired, locked_hold
 from services.errors import BadUserInput, Conflict, Forbidden, SlotUnavailable
@@ -116,6 +117,14 @@ async def hold_slot(
         created_at=now,
     )
     await add_hold(session, hold, now)
+    # Not needed for the slot to be free then (reads see expiry by themselves), but for
+    # the news of it to reach those watching the doctor's slots.
+    announce(
+        session,
+        Topic.SLOT_HOLD_EXPIRED,
+        {"doctor_id": str(hold.doctor_id)},
+        available_at=hold.expires_at,
+    )
     return NewHold(hold, [old for old in replaced if old.expires_at > now])
 
 

@@ -15,6 +15,8 @@ class Topic(StrEnum):
     APPOINTMENT_BOOKED = "appointment_booked"
     APPOINTMENT_CANCELLED = "appointment_cancelled"
     APPOINTMENT_RESCHEDULED = "appointment_rescheduled"
+    # A hold's end: cached days, and those who watch them, learn that its slot is free.
+    SLOT_HOLD_EXPIRED = "slot_hold_expired"
     # A waitlist offer was made (message the patient), and its expiry (pass it on).
     WAITLIST_OFFERED = "waitlist_offered"
     WAITLIST_OFFER_EXPIRED = "waitlist_offer_expired"

@@ -8,17 +8,19 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from redis.asyncio import Redis
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enums import Role
-from db.models import Appointment, AuditEntry, Patient, SlotClaim, SlotHold
+from db.models import Appointment, AuditEntry, OutboxMessage, Patient, SlotClaim, SlotHold
 from domain.clock import clock
 from services.settings import Settings
 from tests.support.api import error_codes, graphql
 from tests.support.factories import appointment
 from tests.support.scheduling import MondayWorld, Signed, local, make_monday_world, signed_in
+from tests.support.worker import run_worker
 
 NY = "America/New_York"
 HOLD = "mutation H($input: HoldSlotInput!) { holdSlot(input: $input) { id startsAt endsAt expiresAt } }"
@@ -339,3 +341,33 @@ async def test_postgresql_refuses_an_appointment_over_a_live_hold_whoever_writes
         await insert_over_the_hold()
 
     assert await _counts(sessions) == (1, 0, 1)
+
+
+async def test_the_end_of_a_hold_is_announced_for_when_it_expires(
+    client: httpx.AsyncClient,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    worker_settings: Settings,
+    redis: Redis,
+    world: MondayWorld,
+) -> None:
+    _, doctor, _ = world
+    pat = await signed_in(sessions, settings, Role.PATIENT)
+    body = await graphql(client, HOLD, _slot(world, 9), token=pat.token)
+    expires_at = datetime.fromisoformat(body["data"]["holdSlot"]["expiresAt"])
+    async with sessions() as session:
+        rows = (
+            await session.execute(select(OutboxMessage.topic, OutboxMessage.payload,
+                                         OutboxMessage.available_at))
+        ).all()  # fmt: skip
+    assert rows == [("slot_hold_expired", {"doctor_id": str(doctor.id)}, expires_at)]
+    stamp = await redis.get(f"slots:stamp:{doctor.id}")
+
+    # Not due yet by the system's clock; when it is, the job restamps the doctor's days
+    # (what tells those watching them that the slot is free).
+    assert await run_worker(worker_settings, sessions) == 0
+    async with sessions.begin() as session:
+        await session.execute(update(OutboxMessage).values(available_at=func.now()))
+    assert await run_worker(worker_settings, sessions) == 1
+
+    assert int(await redis.get(f"slots:stamp:{doctor.id}")) > int(stamp)

@@ -20,6 +20,7 @@ from workers.account_messages import (
 )
 from workers.channels.budgeted import BudgetedChannel
 from workers.channels.factory import channels_from_settings, http_client
+from workers.holds import slot_hold_expired
 from workers.notifications import (
     appointment_booked,
     appointment_cancelled,
@@ -72,6 +73,7 @@ class WorkerSettings:
         password_reset_requested,
         waitlist_offered,
         waitlist_offer_expired,
+        slot_hold_expired,
     )
     cron_jobs: Sequence[CronJob] | None = None  # from the settings: see cron_jobs()
     on_startup: StartupShutdown | None = startup

@@ -93,9 +93,13 @@ class Patient:
         context = info.context
         caller = context.require_caller()
         context.audit.allowed("patient.waitlist.read", patient_id=patient_id)
-        only = None if caller.is_admin or caller.patient_id == patient_id else caller.doctor_id
+        everything = caller.is_admin or caller.patient_id == patient_id
+        if not (everything or caller.doctor_id):
+            return []
         async with context.sessions() as session:
-            entries = await patient_waitlist(session, patient_id, only)
+            entries = await patient_waitlist(
+                session, patient_id, None if everything else caller.doctor_id
+            )
         clinics = await clinic_rows(info, list({entry.clinic_id for entry in entries}))
         now = clock.now()
         return [WaitlistEntry.of(entry, clinics[entry.clinic_id], now) for entry in entries]
