@@ -371,3 +371,50 @@ async def test_the_end_of_a_hold_is_announced_for_when_it_expires(
     assert await run_worker(worker_settings, sessions) == 1
 
     assert int(await redis.get(f"slots:stamp:{doctor.id}")) > int(stamp)
+
+
+async def test_holds_and_bookings_racing_for_one_slot_have_one_winner(
+    client: httpx.AsyncClient,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    world: MondayWorld,
+) -> None:
+    racers = [await signed_in(sessions, settings, Role.PATIENT, name=f"P{n}") for n in range(40)]
+
+    bodies = await asyncio.gather(
+        *(
+            graphql(client, HOLD if n % 2 else BOOK, _slot(world, 10), token=racer.token)
+            for n, racer in enumerate(racers)
+        )
+    )
+
+    outcomes = [error_codes(body) or ["OK"] for body in bodies]
+    assert outcomes.count(["OK"]) == 1
+    assert outcomes.count(["SLOT_UNAVAILABLE"]) == 39
+    holds, appointments, claims = await _counts(sessions)
+    assert (holds + appointments, claims) == (1, 1)
+
+
+async def test_racers_for_an_expired_hold_take_it_over_once(
+    client: httpx.AsyncClient,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    world: MondayWorld,
+) -> None:
+    first = await signed_in(sessions, settings, Role.PATIENT, name="First")
+    racers = [await signed_in(sessions, settings, Role.PATIENT, name=f"P{n}") for n in range(20)]
+    body = await graphql(client, HOLD, _slot(world, 10), token=first.token)
+    expires_at = datetime.fromisoformat(body["data"]["holdSlot"]["expiresAt"])
+
+    with clock.travel_to(expires_at + timedelta(seconds=1)):
+        bodies = await asyncio.gather(
+            *(graphql(client, HOLD, _slot(world, 10), token=racer.token) for racer in racers)
+        )
+
+    outcomes = [error_codes(body) or ["OK"] for body in bodies]
+    assert (outcomes.count(["OK"]), outcomes.count(["SLOT_UNAVAILABLE"])) == (1, 19)
+    async with sessions() as session:
+        holders = (await session.scalars(select(SlotHold.patient_id))).all()
+    (winner,) = [racer for racer, o in zip(racers, outcomes, strict=True) if o == ["OK"]]
+    assert holders == [winner.profile_id]
+    assert await _counts(sessions) == (1, 0, 1)
