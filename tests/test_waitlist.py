@@ -411,3 +411,21 @@ async def test_a_doctor_sees_only_their_own_waitlist_of_a_patient(
             )
         ).all()
     assert sorted(str(role) for role in reads) == ["DOCTOR", "PATIENT"]
+
+
+async def test_the_old_time_of_a_rescheduled_appointment_is_offered(
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], settings: Settings,
+    world: MondayWorld,
+) -> None:  # fmt: skip
+    clinic, doctor, monday = world
+    booker = await signed_in(sessions, settings, Role.PATIENT, name="Booker")
+    waiting = await patient_with_phone(sessions, settings)
+    booked = await book_via_api(client, clinic, doctor, local(monday, 10, 0, NY), booker)
+    await _join(client, world, waiting, start=9, end=11)
+    move = "mutation M($id: ID!, $at: DateTime!) { rescheduleAppointment(id: $id, startsAt: $at) { startsAt } }"
+
+    moved = await graphql(client, move, {"id": booked, "at": _at(world, 11)}, token=booker.token)
+
+    assert moved == {"data": {"rescheduleAppointment": {"startsAt": _at(world, 11)}}}
+    assert await _status(client, waiting) == ("OFFERED", _at(world, 10))
+    assert await _holds(sessions) == [(waiting.profile_id, local(monday, 10, 0, NY))]
