@@ -418,3 +418,28 @@ async def test_racers_for_an_expired_hold_take_it_over_once(
     (winner,) = [racer for racer, o in zip(racers, outcomes, strict=True) if o == ["OK"]]
     assert holders == [winner.profile_id]
     assert await _counts(sessions) == (1, 0, 1)
+
+
+async def test_a_hold_lasts_its_minutes_by_the_domains_clock_on_any_day(
+    client: httpx.AsyncClient,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    calendar_now: datetime,
+) -> None:
+    world = await make_monday_world(sessions)
+    holder = await signed_in(sessions, settings, Role.PATIENT, name="Holder")
+    other = await signed_in(sessions, settings, Role.PATIENT, name="Other")
+    body = await graphql(client, HOLD, _slot(world, 9), token=holder.token)
+    expires_at = datetime.fromisoformat(body["data"]["holdSlot"]["expiresAt"])
+    assert timedelta(minutes=10) <= expires_at - calendar_now < timedelta(minutes=11)
+
+    with clock.travel_to(expires_at - timedelta(seconds=5)):
+        still_held = await graphql(client, BOOK, _slot(world, 9), token=other.token)
+    with clock.travel_to(expires_at + timedelta(seconds=1)):
+        free = await _availability(client, world)
+        booked = await graphql(client, BOOK, _slot(world, 9), token=other.token)
+
+    assert error_codes(still_held) == ["SLOT_UNAVAILABLE"]
+    assert free == [True] * 6
+    assert booked["data"]["bookAppointment"]["patient"] == {"name": "Other"}
+    assert await _counts(sessions) == (0, 1, 1)
