@@ -17,7 +17,7 @@ from domain.caller import Caller
 from domain.clock import clock
 from domain.outbox import Topic, announce
 from domain.savepoints import flush_guarded
-from domain.slot_claims import clear_expired, locked_hold
+from domain.slot_claims import claimed, clear_expired, locked_hold
 from services.errors import BadUserInput, Conflict, Forbidden, SlotUnavailable
 
 HOLDING_ELSEWHERE = "Another request of yours is holding a slot right now; try again."
@@ -67,6 +67,8 @@ def claim_error(error: IntegrityError) -> Exception | None:
 async def add_hold(session: AsyncSession, hold: SlotHold, now: datetime) -> None:
     """Inserts ``hold`` over any expired holds of its time; SLOT_UNAVAILABLE when a live
     hold or an appointment has it. The rest of the transaction stays usable."""
+    if await claimed(session, hold.doctor_id, hold.starts_at, hold.ends_at, now):
+        raise SlotUnavailable(SLOT_TAKEN)
     await clear_expired(session, hold.doctor_id, hold.starts_at, hold.ends_at, now)
     try:
         await flush_guarded(session, lambda: session.add(hold))

@@ -17,10 +17,10 @@ their time over.
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import SlotHold
+from db.models import SlotClaim, SlotHold
 from domain.caller import Caller
 from services.errors import BadUserInput, Forbidden, NotFound
 
@@ -47,6 +47,30 @@ async def clear_expired(
         )
         .execution_options(synchronize_session=False)
     )
+
+
+async def claimed(
+    session: AsyncSession,
+    doctor_id: uuid.UUID,
+    starts_at: datetime,
+    ends_at: datetime,
+    now: datetime,
+) -> bool:
+    """Whether a committed appointment or live hold has some of that time already. Only
+    a shortcut for the many who come after the winner of a race: they give up without
+    writing, or waiting on anyone's lock. The constraint still decides."""
+    found = await session.scalar(
+        select(SlotClaim.id)
+        .outerjoin(SlotHold, SlotHold.id == SlotClaim.hold_id)
+        .where(
+            SlotClaim.doctor_id == doctor_id,
+            SlotClaim.starts_at < ends_at,
+            SlotClaim.ends_at > starts_at,
+            or_(SlotClaim.hold_id.is_(None), SlotHold.expires_at > now),
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 async def locked_hold(session: AsyncSession, caller: Caller, hold_id: uuid.UUID) -> SlotHold:
