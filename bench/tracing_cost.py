@@ -4,7 +4,10 @@ endpoint but nothing sampled, and with every request sampled and exported.
     .venv/bin/python -m bench.tracing_cost [--requests 2000]
 
 One client, requests one after another (keep-alive), the clinic list of 20 clinics:
-the latency each variant adds, not throughput. Embedded PostgreSQL and Redis.
+the latency each variant adds, and the CPU the server spends a request (which other
+work on the machine changes far less than latency), not throughput. The three
+servers run side by side and are asked in turn, so that other work on the machine
+weighs on each alike. Embedded PostgreSQL and Redis.
 """
 
 import argparse
@@ -14,14 +17,16 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 from sqlalchemy import insert
 
-from bench.api_server import running_api
+from bench.api_server import ApiServer, running_api
+from bench.cpu import process_seconds
 from db.engine import create_engine
 from db.migrate import upgrade_async
 from db.models import Clinic
@@ -63,16 +68,34 @@ async def _seed(database_url: str) -> None:
     await engine.dispose()
 
 
-def _latencies(url: str, requests: int) -> list[float]:
-    seconds = []
-    with httpx.Client(base_url=url, timeout=30) as client:
-        for _ in range(200):  # warm-up: connections, caches, JIT-free but import-lazy paths
-            client.post("/graphql", json=QUERY).raise_for_status()
+@dataclass(frozen=True)
+class Measured:
+    seconds: list[float]  # each request's latency
+    cpu_seconds: float  # the server process's CPU over the measured requests
+
+
+def _measure(servers: dict[str, ApiServer], requests: int) -> dict[str, Measured]:
+    """Each variant's latencies, asked in turn (one request to each, again and again):
+    whatever else loads the machine meanwhile, every variant shares it."""
+    seconds: dict[str, list[float]] = {name: [] for name in servers}
+    with ExitStack() as stack:
+        clients = {
+            name: stack.enter_context(httpx.Client(base_url=server.url, timeout=30))
+            for name, server in servers.items()
+        }
+        for client in clients.values():
+            for _ in range(200):  # warm-up: connections, caches, import-lazy paths
+                client.post("/graphql", json=QUERY).raise_for_status()
+        cpu_before = {name: process_seconds(server.pid) for name, server in servers.items()}
         for _ in range(requests):
-            began = time.perf_counter()
-            client.post("/graphql", json=QUERY).raise_for_status()
-            seconds.append(time.perf_counter() - began)
-    return seconds
+            for name, client in clients.items():
+                began = time.perf_counter()
+                client.post("/graphql", json=QUERY).raise_for_status()
+                seconds[name].append(time.perf_counter() - began)
+        return {
+            name: Measured(seconds[name], process_seconds(server.pid) - cpu_before[name])
+            for name, server in servers.items()
+        }
 
 
 def main() -> None:
@@ -93,15 +116,20 @@ def main() -> None:
                 },
                 "every request sampled and exported": {"OTEL_EXPORTER_OTLP_ENDPOINT": sink},
             }
-            print(f"{'variant':<38} {'median ms':>10} {'p90 ms':>8} {'req/s':>7}")
-            for name, environment in variants.items():
-                with running_api(
-                    stack.database_url, stack.redis_url, extra_environment=environment
-                ) as api:
-                    seconds = _latencies(api.url, args.requests)
-                median = statistics.median(seconds) * 1000
-                p90 = statistics.quantiles(seconds, n=10)[-1] * 1000
-                print(f"{name:<38} {median:>10.2f} {p90:>8.2f} {len(seconds) / sum(seconds):>7.0f}")
+            with ExitStack() as stack_of_servers:
+                servers = {
+                    name: stack_of_servers.enter_context(
+                        running_api(stack.database_url, stack.redis_url, extra_environment=env)
+                    )
+                    for name, env in variants.items()
+                }
+                measured = _measure(servers, args.requests)
+            print(f"{'variant':<38} {'median ms':>10} {'p90 ms':>8} {'CPU ms':>7}")
+            for name, run in measured.items():
+                median = statistics.median(run.seconds) * 1000
+                p90 = statistics.quantiles(run.seconds, n=10)[-1] * 1000
+                cpu = run.cpu_seconds * 1000 / len(run.seconds)
+                print(f"{name:<38} {median:>10.2f} {p90:>8.2f} {cpu:>7.2f}")
 
 
 if __name__ == "__main__":

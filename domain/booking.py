@@ -5,17 +5,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.enums import Role
+from db.enums import AppointmentStatus, Role
 from db.models import Appointment, Clinic, DoctorClinic
 from domain.availability import load_doctor_days
 from domain.caller import Caller
 from domain.clock import clock
 from domain.outbox import Topic, announce
-from domain.savepoints import flush_guarded
 from domain.slot_claims import clear_expired, use_hold
 from services.errors import BadUserInput, Conflict, Forbidden, SlotUnavailable
 from services.slot_cache import DayKey
@@ -102,6 +102,52 @@ def overlap_error(error: IntegrityError) -> SlotUnavailable | None:
     return None
 
 
+async def _why_taken(
+    session: AsyncSession,
+    doctor_id: uuid.UUID,
+    patient_id: uuid.UUID,
+    starts_at: datetime,
+    ends_at: datetime,
+) -> SlotUnavailable:
+    """Which booking took the time: the doctor's (the slot is gone) or the patient's own."""
+    overlapping = (
+        Appointment.status == AppointmentStatus.SCHEDULED,
+        Appointment.starts_at < ends_at,
+        Appointment.ends_at > starts_at,
+    )
+    patient_busy = await session.scalar(
+        select(
+            exists().where(Appointment.patient_id == patient_id, *overlapping)
+            & ~exists().where(Appointment.doctor_id == doctor_id, *overlapping)
+        )
+    )
+    return SlotUnavailable(PATIENT_BUSY if patient_busy else SLOT_TAKEN)
+
+
+async def _insert_unless_taken(
+    session: AsyncSession, values: dict[str, object]
+) -> Appointment | None:
+    """The new appointment, or None when a booking of the doctor, of the patient or
+    with the same idempotency key stands in the way.
+
+    ON CONFLICT makes the insert speculative: PostgreSQL checks the unique and
+    exclusion constraints before inserting and waits for a racer holding the slot or
+    the key. A plain insert checks after inserting, so two racers can each wait for
+    the other until the deadlock detector aborts one a second later; a crowd racing
+    for one slot then queues up past the statement timeout."""
+    try:
+        return await session.scalar(
+            insert(Appointment).values(values).on_conflict_do_nothing().returning(Appointment)
+        )
+    except IntegrityError as error:
+        if "fk_appointments_patient_id_patients" in str(error.orig):
+            raise BadUserInput("No patient has that id.") from None
+        if "ex_slot_claims_doctor_no_overlap" in str(error.orig):
+            # A live hold has the time (domain.slot_claims); the transaction is over.
+            raise SlotUnavailable(SLOT_TAKEN) from None
+        raise
+
+
 async def book(session: AsyncSession, caller: Caller, request: BookingRequest) -> Appointment:
     """Books the slot, or returns the appointment an earlier call with the same
     idempotency key made for the same request (CONFLICT for another). Does not commit."""
@@ -125,32 +171,26 @@ async def book(session: AsyncSession, caller: Caller, request: BookingRequest) -
             (request.doctor_id, request.clinic_id, starts_at),
         )
     await clear_expired(session, request.doctor_id, starts_at, ends_at, now)
-    appointment = Appointment(
-        patient_id=patient_id,
-        doctor_id=request.doctor_id,
-        clinic_id=request.clinic_id,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        reason=request.reason,
-        idempotency_key=request.idempotency_key,
-        booked_by_user_id=caller.user_id,
-        created_at=now,
-        updated_at=now,
-    )
-    try:
-        await flush_guarded(session, lambda: session.add(appointment))
-    except IntegrityError as error:
-        # Rolling back the savepoint already took the new row out of the session.
+    values = {
+        "patient_id": patient_id,
+        "doctor_id": request.doctor_id,
+        "clinic_id": request.clinic_id,
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "reason": request.reason,
+        "idempotency_key": request.idempotency_key,
+        "booked_by_user_id": caller.user_id,
+        "created_at": now,
+        "updated_at": now,
+    }
+    appointment = await _insert_unless_taken(session, values)
+    if appointment is None:
+        # What stopped it has committed (PostgreSQL waited for it), so it is visible.
         if request.idempotency_key is not None:
-            # A concurrent retry with the same key may have won (on the key, or on
-            # the slot it took first): its booking is ours. It has committed, or
-            # PostgreSQL would still be waiting for it.
             earlier = await _booked_with_key(session, caller, request.idempotency_key)
             if earlier is not None:
                 return _replayed(earlier, request, patient_id)
-        if "fk_appointments_patient_id_patients" in str(error.orig):
-            raise BadUserInput("No patient has that id.") from None
-        raise overlap_error(error) or error from None
+        raise await _why_taken(session, request.doctor_id, patient_id, starts_at, ends_at)
     announce(session, Topic.APPOINTMENT_BOOKED, {"appointment_id": str(appointment.id)})
     return appointment
 

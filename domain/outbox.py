@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import OutboxMessage
+from services.tracing import current_trace_parent
 
 
 class Topic(StrEnum):
@@ -36,7 +37,7 @@ def announce(
 ) -> None:
     """Published by the relay only if, and once, the surrounding transaction commits;
     not before ``available_at`` when given."""
-    message = OutboxMessage(topic=topic.value, payload=payload)
+    message = OutboxMessage(topic=topic.value, payload=payload, trace_parent=current_trace_parent())
     if available_at is not None:
         message.available_at = available_at
     session.add(message)

@@ -1,7 +1,7 @@
 """Claims of a doctor's time: what keeps holds and appointments apart.
 
 Who gets a slot is PostgreSQL's decision, as for bookings. Holds and scheduled
-appointments each put a row in ``slot_claims`` (triggers, migration 0005), whose
+appointments each put a row in ``slot_claims`` (triggers, migration 0006), whose
 exclusion constraint refuses two rows of one doctor that overlap in time: a hold and an
 appointment, or two holds, can never overlap however many processes race, and whoever
 writes the tables. An exclusion constraint cannot ask for now(), so an expired hold

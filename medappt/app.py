@@ -18,11 +18,14 @@ from medappt.http.body_limit import BodyLimit
 from medappt.http.cors import AllowListCors
 from medappt.http.deadline import Deadline
 from medappt.http.graphql_app import GraphQLApp
+from medappt.http.public_reads import PublicReads
 from medappt.http.response_headers import ResponseHeaders
 from medappt.http.tracing import traced
 from schema import build_schema
 from services.container import Services, open_services
 from services.metrics import exposition, process_ended
+from services.persisted_documents.hashes import document_hash
+from services.persisted_documents.known import KnownDocuments
 from services.server_health import wait_for_servers
 from services.settings import Settings
 
@@ -68,15 +71,26 @@ def create_app(settings: Settings, tracer_provider: TracerProvider | None = None
                 tracer_provider.shutdown()
 
     dev = not settings.is_prod
-    graphql = GraphQLApp(
-        build_schema(
-            introspection=dev,
-            suggestions=dev,
-            max_query_cost=settings.max_query_cost,
-            traced_resolvers=tracer_provider is not None,
+    documents = KnownDocuments(settings.trusted_documents)
+    schema = build_schema(
+        introspection=dev,
+        suggestions=dev,
+        max_query_cost=settings.max_query_cost,
+        traced_resolvers=tracer_provider is not None,
+        documents=documents,
+    )
+    graphql = PublicReads(
+        GraphQLApp(
+            schema,
+            documents=documents,
+            graphql_ide="graphiql" if dev else None,
+            # Queries only (a mutation is 405), for persisted queries and HTTP caching.
+            allow_queries_via_get=True,
         ),
-        graphql_ide="graphiql" if dev else None,
-        allow_queries_via_get=False,
+        documents=documents,
+        max_age=settings.public_max_age_s,
+        # Cached responses are of this schema: another release does not serve them.
+        schema_fingerprint=document_hash(schema.as_str())[:16],
     )
     app = Starlette(
         routes=[

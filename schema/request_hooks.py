@@ -28,17 +28,23 @@ class ObservedOperation(SchemaExtension):
             record.user_id = str(context.caller.user_id)
         tracer = context.services.tracer
         if tracer is None:
-            yield
-            if record is not None:
-                record.operation = operation_name(self.execution_context)
+            # Finally: a refusal raised inside (RATE_LIMITED, SERVICE_UNAVAILABLE) is
+            # still counted under the operation's name.
+            try:
+                yield
+            finally:
+                if record is not None:
+                    record.operation = operation_name(self.execution_context)
             return
         with tracer.start_as_current_span("graphql.operation") as self.span:
-            yield
-            name = operation_name(self.execution_context)
-            if record is not None:
-                record.operation = name
-            self.span.update_name(f"graphql {name}")
-            self.span.set_attribute("graphql.operation.name", name)
+            try:
+                yield
+            finally:
+                name = operation_name(self.execution_context)
+                if record is not None:
+                    record.operation = name
+                self.span.update_name(f"graphql {name}")
+                self.span.set_attribute("graphql.operation.name", name)
             result = self.execution_context.result
             if result is not None and result.errors:
                 codes = [(error.extensions or {}).get("code") for error in result.errors]

@@ -17,6 +17,7 @@ from services.document_store import DocumentStore
 from services.documents import DocumentLinks
 from services.metrics import observe_pool
 from services.redis_pool import redis_client
+from services.s3_spans import trace_s3
 from services.server_health import ServerHealth, monitored
 from services.settings import Settings
 from services.slot_cache import SlotCache
@@ -92,6 +93,8 @@ async def open_services(
             trace_engine(analytics_engine, tracer_provider)
             trace_redis(redis, tracer_provider)
         s3 = await stack.enter_async_context(s3_client(settings))
+        if tracer_provider is not None:
+            trace_s3(s3, tracer_provider)
         sessions = session_factory(engine)
         yield Services(
             settings=settings,

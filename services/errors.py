@@ -13,6 +13,7 @@ class ErrorCode(enum.StrEnum):
     RATE_LIMITED = "RATE_LIMITED"
     QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
@@ -54,6 +55,16 @@ class RateLimited(DomainError):
 
 class QueryTooComplex(DomainError):
     code = ErrorCode.QUERY_TOO_COMPLEX
+
+
+class PersistedQueryNotFound(DomainError):
+    """A document asked for by a hash this API does not know, or may not run."""
+
+    code = ErrorCode.PERSISTED_QUERY_NOT_FOUND
+
+    def __init__(self) -> None:
+        # The exact words Apollo's clients look for before sending the document.
+        super().__init__("PersistedQueryNotFound")
 
 
 class ServiceUnavailable(DomainError):

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
+from services.persisted_documents.trusted import TrustedDocumentsError, load_trusted_documents
 from services.rate_limits.budgets import RateLimits, parse_rate_limits
 
 Environment = Literal["dev", "prod"]
@@ -61,6 +62,10 @@ class Settings:
     rate_limits: RateLimits
     trusted_proxies: tuple[str, ...]  # CIDRs whose X-Forwarded-For names the client
     cors_origins: tuple[str, ...]
+    # Persisted queries and caching (README): the only documents that may run, by
+    # SHA-256 (None: any), and how long public GETs may be cached.
+    trusted_documents: Mapping[str, str] | None
+    public_max_age_s: int
     # Notifications: reminders this long before the start; retries of a failed
     # send wait base * 2**(attempt-1) seconds (with jitter), up to max attempts.
     reminder_offsets: tuple[timedelta, ...]
@@ -176,6 +181,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         rate_limits=_rate_limits(environ.get("MEDAPPT_RATE_LIMITS", "")),
         trusted_proxies=_networks(environ.get("MEDAPPT_TRUSTED_PROXIES", "")),
         cors_origins=_origins(environ.get("MEDAPPT_CORS_ORIGINS", "")),
+        trusted_documents=_trusted_documents(get("MEDAPPT_TRUSTED_DOCUMENTS")),
+        public_max_age_s=_positive_int(environ, "MEDAPPT_PUBLIC_MAX_AGE_S", 30),
         reminder_offsets=_offsets(environ.get("MEDAPPT_REMINDER_OFFSETS", "24h,2h")),
         notify_retry_base_seconds=float(
             _positive_int(environ, "MEDAPPT_NOTIFY_RETRY_BASE_SECONDS", 60)
@@ -249,6 +256,15 @@ def _rate_limits(raw: str) -> RateLimits:
         return parse_rate_limits(raw)
     except ValueError as error:
         raise ConfigError(f"MEDAPPT_RATE_LIMITS: {error}") from None
+
+
+def _trusted_documents(path: str | None) -> Mapping[str, str] | None:
+    if path is None:
+        return None
+    try:
+        return load_trusted_documents(Path(path))
+    except TrustedDocumentsError as error:
+        raise ConfigError(f"MEDAPPT_TRUSTED_DOCUMENTS: {error}") from None
 
 
 def _networks(raw: str) -> tuple[str, ...]:

@@ -55,6 +55,9 @@ STAMP_TTL_SECONDS = 86_400
 # The stamp of a day read while Redis did not answer: computed, served, never stored.
 UNKNOWN_STAMP = -1
 _COUNTER = "slots:stamp"
+# The counter rises with every change to any doctor's slots: public responses cached
+# under a lower value are not served (services/public_responses.py).
+SLOT_CHANGES_KEY = _COUNTER
 
 # KEYS[1] is the counter, the others the stamps to set; ARGV[1] their TTL. Atomic, so
 # no stamp is ever set to a value smaller than one already handed out.

@@ -2,9 +2,10 @@
 
 Without ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or ``..._TRACES_ENDPOINT``) there is no
 tracer provider at all: nothing is instrumented and nothing but a None check is
-paid per request. With one, the ASGI app (medappt/app.py), SQLAlchemy, Redis and
-httpx clients are traced, each GraphQL operation is a span, and its resolvers are
-spans when the trace is sampled (``OTEL_TRACES_SAMPLER``).
+paid per request. With one, the ASGI app (medappt/app.py), SQLAlchemy, Redis, httpx
+and S3 clients (services/s3_spans.py) are traced, each GraphQL operation is a span,
+its resolvers are spans when the trace is sampled (``OTEL_TRACES_SAMPLER``), and each
+worker job is a span (workers/job_spans.py).
 """
 
 from collections.abc import Mapping
@@ -18,10 +19,13 @@ from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.trace import Tracer
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 INSTRUMENTATION_NAME = "medappt"
+# W3C trace context only: baggage could carry anything a caller put in it.
+_PROPAGATOR = TraceContextTextMapPropagator()
 
 
 def tracer_provider_from_environment(
@@ -80,3 +84,11 @@ def trace_redis(client: Redis, provider: TracerProvider) -> None:
 
 def trace_httpx(client: httpx.AsyncClient, provider: TracerProvider) -> None:
     HTTPXClientInstrumentor.instrument_client(client, tracer_provider=provider)
+
+
+def current_trace_parent() -> str | None:
+    """The W3C ``traceparent`` of the span current here; None outside a trace, which is
+    always the case while nothing is traced."""
+    carrier: dict[str, str] = {}
+    _PROPAGATOR.inject(carrier)
+    return carrier.get("traceparent")

@@ -100,6 +100,62 @@ async def test_a_hundred_patients_race_for_one_slot(
     assert await _count(sessions) == 1
 
 
+async def _lock_waiters(sessions: async_sessionmaker[AsyncSession]) -> int:
+    async with sessions() as session:
+        waiting = await session.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+        )
+    return waiting or 0
+
+
+async def test_racers_queued_behind_an_open_booking_end_with_one_winner_and_no_deadlock(
+    client: httpx.AsyncClient,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    monday_world: MondayWorld,
+) -> None:
+    """Ten bookings of one slot wait for a transaction that holds it and then rolls
+    back. Inserted first and checked after, each would wait for the others: a
+    deadlock, aborted after a second, that failed bookings under load."""
+    clinic, doctor, monday = monday_world
+    holder = await signed_in(sessions, settings, Role.PATIENT, name="Holder")
+    patients = [await signed_in(sessions, settings, Role.PATIENT, name=f"P{n}") for n in range(10)]
+    starts_at = local(monday, 10, 0, NY)
+    variables = _input(clinic, doctor, starts_at)
+
+    async with sessions() as blocking:
+        await blocking.execute(
+            text(
+                "INSERT INTO appointments (id, patient_id, doctor_id, clinic_id, starts_at,"
+                " ends_at, created_at, updated_at) VALUES (gen_random_uuid(), :patient,"
+                " :doctor, :clinic, :starts_at, :ends_at, now(), now())"
+            ),
+            {"patient": holder.profile_id, "doctor": doctor.id, "clinic": clinic.id,
+             "starts_at": starts_at, "ends_at": starts_at + timedelta(minutes=30)},
+        )  # fmt: skip
+        racing = [
+            asyncio.ensure_future(graphql(client, BOOK, variables, token=patient.token))
+            for patient in patients
+        ]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        while await _lock_waiters(sessions) < len(patients):
+            assert loop.time() < deadline, "the bookings never queued behind the open one"
+            await asyncio.sleep(0.02)
+        await blocking.rollback()
+        bodies = await asyncio.gather(*racing)
+
+    outcomes = [error_codes(body) or ["OK"] for body in bodies]
+    assert outcomes.count(["OK"]) == 1
+    assert outcomes.count(["SLOT_UNAVAILABLE"]) == 9
+    refusals = {body["errors"][0]["message"] for body in bodies if "errors" in body}
+    assert refusals == {"Sorry, that time was just taken. Please choose another slot."}
+    assert await _count(sessions) == 1
+
+
 async def test_a_retry_with_the_same_idempotency_key_returns_the_first_booking(
     client: httpx.AsyncClient,
     sessions: async_sessionmaker[AsyncSession],

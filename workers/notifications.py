@@ -10,6 +10,7 @@ from arq.connections import ArqRedis
 from db.enums import NotificationKind
 from domain.clock import clock
 from domain.notifications import DueMessage, due, plan_for_event
+from services.tracing import current_trace_parent
 from workers.delivery import RetryLater, deliver
 
 SEND_JOB = "send_notification"
@@ -24,7 +25,12 @@ def send_job_id(message: DueMessage) -> str:
 
 async def enqueue_sends(queue: ArqRedis, messages: Iterable[DueMessage]) -> None:
     for message in messages:
-        await queue.enqueue_job(SEND_JOB, str(message.id), _job_id=send_job_id(message))
+        await queue.enqueue_job(
+            SEND_JOB,
+            str(message.id),
+            _job_id=send_job_id(message),
+            traceparent=current_trace_parent(),  # workers/job_spans.py
+        )
 
 
 async def _plan(ctx: dict[str, Any], payload: dict[str, Any], kind: NotificationKind) -> None:

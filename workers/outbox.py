@@ -40,7 +40,12 @@ async def publish_due_messages(
         ).all()
         now = datetime.now(UTC)
         for message in messages:
-            await queue.enqueue_job(message.topic, message.payload, _job_id=job_id(message))
+            await queue.enqueue_job(
+                message.topic,
+                message.payload,
+                _job_id=job_id(message),
+                traceparent=message.trace_parent,  # workers/job_spans.py
+            )
             message.published_at = now
     return len(messages)
 

@@ -12,7 +12,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from db.engine import create_engine, session_factory
 from db.enums import NotificationChannel
 from services.settings import Settings
-from services.tracing import trace_engine, trace_httpx
+from services.tracing import trace_engine, trace_httpx, tracer_of
 from workers.account_messages import (
     email_verification_requested,
     password_reset_requested,
@@ -21,6 +21,7 @@ from workers.account_messages import (
 from workers.channels.budgeted import BudgetedChannel
 from workers.channels.factory import channels_from_settings, http_client
 from workers.holds import slot_hold_expired
+from workers.job_spans import cron_with_spans, with_spans
 from workers.notifications import (
     appointment_booked,
     appointment_cancelled,
@@ -101,11 +102,16 @@ def cron_jobs(settings: Settings) -> list[CronJob]:
 def build_worker(
     settings: Settings, tracer_provider: TracerProvider | None = None, **overrides: Any
 ) -> Worker:
-    """``tracer_provider``: statements and provider calls are traced (services/tracing.py)."""
+    """``tracer_provider``: jobs, statements and provider calls are traced
+    (services/tracing.py, workers/job_spans.py)."""
     settings.require_servers()
+    tracer = None if tracer_provider is None else tracer_of(tracer_provider)
+    options = {"functions": WorkerSettings.functions, "cron_jobs": cron_jobs(settings), **overrides}
+    options["functions"] = with_spans(options["functions"], tracer)
+    options["cron_jobs"] = cron_with_spans(options["cron_jobs"], tracer)
     return create_worker(
         WorkerSettings,
         redis_settings=RedisSettings.from_dsn(settings.require_redis_url()),
         ctx={"settings": settings, "tracer_provider": tracer_provider},
-        **{"cron_jobs": cron_jobs(settings), **overrides},
+        **options,
     )

@@ -60,7 +60,7 @@ class SlotHold(Base):
 
 class SlotClaim(Base):
     """A doctor's time taken by a scheduled appointment or by a hold, one row each, kept
-    by triggers on both tables (migration 0005): the one exclusion constraint that sees
+    by triggers on both tables (migration 0006): the one exclusion constraint that sees
     appointments and holds together. Nothing else reads or writes it."""
 
     __tablename__ = "slot_claims"

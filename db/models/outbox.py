@@ -29,3 +29,6 @@ class OutboxMessage(Base):
         DateTime(timezone=True), server_default=func.now()
     )
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The W3C traceparent of the request that wrote the row, when it was traced: the
+    # job continues its trace (workers/job_spans.py).
+    trace_parent: Mapped[str | None] = mapped_column(String(55))

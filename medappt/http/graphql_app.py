@@ -1,42 +1,89 @@
-"""Strawberry's ASGI view, answering every refusal in the GraphQL shape, with Retry-After."""
+"""Strawberry's ASGI view, answering every refusal in the GraphQL shape, with Retry-After;
+documents named by hash (persisted and trusted documents) are found here."""
 
 from typing import Any
 
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
+from strawberry.schema.base import BaseSchema
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types import ExecutionResult
 
 from medappt.http.error_body import error_response
 from medappt.http.response_headers import request_id_of
 from schema.context import Context, build_context
-from services.errors import ErrorCode
+from services.errors import BadUserInput, ErrorCode, PersistedQueryNotFound
+from services.persisted_documents.known import KnownDocuments
 from services.request_record import note_outcome
 
 NOT_AN_OBJECT = "The request body must be a JSON object."
 NOT_JSON = "The request body is not valid JSON."
+NOT_VIA_GET = "Only queries can be sent with GET; send mutations with POST."
 
 
 class GraphQLApp(GraphQL[Context, None]):
+    def __init__(self, schema: BaseSchema, *, documents: KnownDocuments, **options: Any) -> None:
+        super().__init__(schema, **options)
+        self.documents = documents
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
         request = Request(scope, receive)
+        settings = request.state.services.settings
         try:
             response = await self.run(request)
         except HTTPException as error:
             # Strawberry answers these in plain text; clients expect one shape.
             code = ErrorCode.NOT_FOUND if error.status_code == 404 else ErrorCode.BAD_USER_INPUT
-            settings = request.state.services.settings
             note_outcome(code.value)
             response = error_response(
                 error.status_code, error.reason, code, settings.max_query_cost
             )
+            if error.status_code == 405:
+                response.headers["Allow"] = "POST" if error.reason == NOT_VIA_GET else "GET, POST"
+        except (PersistedQueryNotFound, BadUserInput) as error:
+            # Apollo's clients send the document after a 200 with PERSISTED_QUERY_NOT_FOUND.
+            status = 200 if isinstance(error, PersistedQueryNotFound) else 400
+            note_outcome(error.code.value)
+            response = error_response(status, error.message, error.code, settings.max_query_cost)
         await response(scope, receive, send)
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A GET by hash alone has no `query` either: it is an operation, not a visit.
+        return super().should_render_graphql_ide(request) and not request.query_params.get(
+            "extensions"
+        )
+
+    async def execute_single(  # noqa: PLR0917 - strawberry's signature
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        # The document a hash names, or a refusal (persisted and trusted documents).
+        request_data.query = await self.documents.document(
+            context.redis, request_data.query, request_data.extensions
+        )
+        try:
+            return await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        except HTTPException as error:
+            # GraphQL over HTTP: a mutation sent with GET is 405, and nothing ran.
+            if isinstance(error.__cause__, InvalidOperationTypeError):
+                raise HTTPException(405, NOT_VIA_GET) from error
+            raise
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

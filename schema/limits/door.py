@@ -7,7 +7,7 @@ from graphql import get_operation_ast
 from strawberry.extensions import SchemaExtension
 
 from schema.context import Context
-from schema.limits.cost import operation_cost
+from schema.limits.cost_cache import cached_operation_cost
 from services.errors import QueryTooComplex
 from services.rate_limits.request_budgets import charge_request
 
@@ -25,8 +25,9 @@ class Door(SchemaExtension):
         assert execution.graphql_document is not None
         operation = get_operation_ast(execution.graphql_document, execution.operation_name)
         assert operation is not None  # strawberry refused the request otherwise
-        cost = operation_cost(
+        cost = cached_operation_cost(
             execution.schema._schema,
+            execution.query,
             execution.graphql_document,
             operation,
             execution.variables or {},

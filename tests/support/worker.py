@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
+from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.settings import Settings
@@ -49,7 +50,11 @@ async def queue(settings: Settings) -> ArqRedis:
 
 
 async def run_worker(
-    settings: Settings, sessions: async_sessionmaker[AsyncSession], *, max_jobs: int = -1
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    max_jobs: int = -1,
+    tracer_provider: TracerProvider | None = None,
 ) -> int:
     """Publish the outbox, then run jobs until none is left (or ``max_jobs`` ran).
     Returns how many outbox rows were published."""
@@ -60,6 +65,7 @@ async def run_worker(
         await pool.aclose()
     worker = build_worker(
         settings,
+        tracer_provider,
         burst=True,
         max_burst_jobs=max_jobs,
         cron_jobs=[],

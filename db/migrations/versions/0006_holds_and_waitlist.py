@@ -4,8 +4,8 @@ waitlist entries, and WAITLIST_OFFER messages (about an entry, not an appointmen
 ``slot_claims`` holds one row per scheduled appointment and per hold, written only by the
 triggers below, so that one exclusion constraint sees both tables whoever writes them.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-01 03:00:00
 """
 
@@ -15,14 +15,29 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0005"
-down_revision: str | None = "0004"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 OLD_KINDS = "'CONFIRMATION', 'REMINDER', 'CANCELLATION', 'RESCHEDULE'"
 NEW_KINDS = f"{OLD_KINDS}, 'WAITLIST_OFFER'"
 
+# Claims are inserted speculatively (ON CONFLICT DO NOTHING checks before inserting and
+# waits for a racer's claim): a plain insert checks after inserting, so racers could
+# each wait for the other until the deadlock detector ended one, a second later. What
+# was not inserted is then the same error a plain insert raises.
+CLAIMED_ALREADY = """
+CREATE FUNCTION slot_claimed_already() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION USING
+        ERRCODE = 'exclusion_violation',
+        CONSTRAINT = 'ex_slot_claims_doctor_no_overlap',
+        TABLE = 'slot_claims',
+        MESSAGE = 'conflicting key value violates exclusion constraint '
+            || '"ex_slot_claims_doctor_no_overlap"';
+END $$
+"""
 # A scheduled appointment claims its time; any other status claims nothing. (One
 # statement per string: asyncpg runs them one at a time.)
 APPOINTMENT_CLAIMS = (
@@ -34,7 +49,11 @@ BEGIN
     END IF;
     IF NEW.status = 'SCHEDULED' THEN
         INSERT INTO slot_claims (doctor_id, starts_at, ends_at, appointment_id)
-        VALUES (NEW.doctor_id, NEW.starts_at, NEW.ends_at, NEW.id);
+        VALUES (NEW.doctor_id, NEW.starts_at, NEW.ends_at, NEW.id)
+        ON CONFLICT DO NOTHING;
+        IF NOT FOUND THEN
+            PERFORM slot_claimed_already();
+        END IF;
     END IF;
     RETURN NULL;
 END $$
@@ -62,7 +81,11 @@ BEGIN
         DELETE FROM slot_claims WHERE hold_id = OLD.id;
     END IF;
     INSERT INTO slot_claims (doctor_id, starts_at, ends_at, hold_id)
-    VALUES (NEW.doctor_id, NEW.starts_at, NEW.ends_at, NEW.id);
+    VALUES (NEW.doctor_id, NEW.starts_at, NEW.ends_at, NEW.id)
+    ON CONFLICT DO NOTHING;
+    IF NOT FOUND THEN
+        PERFORM slot_claimed_already();
+    END IF;
     RETURN NULL;
 END $$
 """,
@@ -258,7 +281,7 @@ def upgrade() -> None:
         "INSERT INTO slot_claims (doctor_id, starts_at, ends_at, appointment_id) "
         "SELECT doctor_id, starts_at, ends_at, id FROM appointments WHERE status = 'SCHEDULED'"
     )
-    for statement in (*APPOINTMENT_CLAIMS, *HOLD_CLAIMS):
+    for statement in (CLAIMED_ALREADY, *APPOINTMENT_CLAIMS, *HOLD_CLAIMS):
         op.execute(statement)
 
     _kind_check(NEW_KINDS, 14)
@@ -307,6 +330,7 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER appointments_claim_on_insert ON appointments")
     op.execute("DROP FUNCTION slot_claims_of_hold()")
     op.execute("DROP FUNCTION slot_claims_of_appointment()")
+    op.execute("DROP FUNCTION slot_claimed_already()")
     op.drop_table("slot_claims")
     op.drop_index(
         "uq_slot_holds_patient_id",
