@@ -34,6 +34,15 @@ class NotificationKind(enum.StrEnum):
     REMINDER = "REMINDER"
     CANCELLATION = "CANCELLATION"
     RESCHEDULE = "RESCHEDULE"
+    WAITLIST_OFFER = "WAITLIST_OFFER"
+
+
+class WaitlistStatus(enum.StrEnum):
+    WAITING = "WAITING"
+    OFFERED = "OFFERED"  # a slot is held for the patient until the offer expires
+    BOOKED = "BOOKED"
+    EXPIRED = "EXPIRED"  # the offer lapsed, or the window passed
+    LEFT = "LEFT"
 
 
 class NotificationChannel(enum.StrEnum):

@@ -14,6 +14,7 @@ from domain.caller import Caller
 from domain.clock import clock
 from domain.outbox import Topic, announce
 from domain.savepoints import flush_guarded
+from domain.slot_claims import clear_expired
 from services.errors import BadUserInput, Conflict, Forbidden, NotFound
 
 NOT_YOURS = "You may not change this appointment."
@@ -100,6 +101,7 @@ async def reschedule(
     new_start, new_end = await slot_at(
         session, appointment.doctor_id, appointment.clinic_id, starts_at, now
     )
+    await clear_expired(session, appointment.doctor_id, new_start, new_end, now)
 
     def move() -> None:
         appointment.starts_at, appointment.ends_at = new_start, new_end

@@ -30,7 +30,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import AppointmentStatus
-from db.models import Appointment, Clinic, Doctor, ScheduleException, ScheduleTemplate
+from db.models import Appointment, Clinic, Doctor, ScheduleException, ScheduleTemplate, SlotHold
 from domain.slot_grid import Block, Slot, day_slots, find_slot
 from domain.timezones import stored_zone
 from services.slot_cache import DayKey
@@ -42,6 +42,10 @@ _BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
 Interval = tuple[datetime, datetime]
 
 
+# A live hold: its time, and when it stops counting.
+Held = tuple[datetime, datetime, datetime]
+
+
 @dataclass(slots=True)
 class DoctorDay:
     """What decides one doctor's slots on one date: blocks per clinic, and busy time."""
@@ -50,17 +54,22 @@ class DoctorDay:
     blocks: dict[uuid.UUID, list[Block]] = field(default_factory=lambda: defaultdict(list))
     booked: list[Interval] = field(default_factory=list)
     away: list[Interval] = field(default_factory=list)
+    held: list[Held] = field(default_factory=list)
 
     def slots(self, local_date: date) -> list[Slot]:
         """Slots of every clinic, sorted by instant, available unless busy."""
+        busy = self.booked + self.away + [(start, end) for start, end, _ in self.held]
         slots = [
             slot
             for clinic_id, blocks in self.blocks.items()
-            for slot in day_slots(
-                local_date, self.zones[clinic_id], blocks, self.booked + self.away, _BEGINNING
-            )
+            for slot in day_slots(local_date, self.zones[clinic_id], blocks, busy, _BEGINNING)
         ]
         return sorted(slots, key=lambda slot: slot.starts_at.astimezone(UTC))
+
+    @property
+    def held_until(self) -> datetime | None:
+        """When the first of the day's holds expires: its slots say so only until then."""
+        return min((expires for _, _, expires in self.held), default=None)
 
     def find(
         self, local_date: date, clinic_id: uuid.UUID, starts_at: datetime
@@ -112,10 +121,13 @@ def _overlaps(period: ColumnElement[object], start: object, end: object) -> Colu
     return period.op("&&")(func.tstzrange(start, end))
 
 
-async def load_doctor_days(session: AsyncSession, keys: Sequence[DayKey]) -> "DoctorDays":
+async def load_doctor_days(
+    session: AsyncSession, keys: Sequence[DayKey], holds_at: datetime | None = None
+) -> "DoctorDays":
     """What decides the slots of every key, in ONE statement (a UNION ALL) however many
     doctors and dates: the templates of active doctors on those weekdays, and the
-    scheduled appointments and exceptions around those dates."""
+    scheduled appointments and exceptions around those dates; with ``holds_at``, also
+    the holds live then."""
     if not keys:
         return DoctorDays([], [])
     doctor_ids = sorted({key.doctor_id for key in keys})
@@ -145,6 +157,7 @@ async def load_doctor_days(session: AsyncSession, keys: Sequence[DayKey]) -> "Do
             ScheduleTemplate.slot_minutes,
             cast(null(), DateTime(timezone=True)).label("starts_at"),
             cast(null(), DateTime(timezone=True)).label("ends_at"),
+            cast(null(), DateTime(timezone=True)).label("expires_at"),
         )
         .join(Clinic, Clinic.id == ScheduleTemplate.clinic_id)
         .join(Doctor, Doctor.id == ScheduleTemplate.doctor_id)
@@ -169,6 +182,7 @@ async def load_doctor_days(session: AsyncSession, keys: Sequence[DayKey]) -> "Do
             *no_block,
             Appointment.starts_at,
             Appointment.ends_at,
+            cast(null(), DateTime(timezone=True)),
         )
         .join(nearby, nearby.c.doctor_id == Appointment.doctor_id)
         .where(
@@ -187,6 +201,7 @@ async def load_doctor_days(session: AsyncSession, keys: Sequence[DayKey]) -> "Do
             *no_block,
             ScheduleException.starts_at,
             ScheduleException.ends_at,
+            cast(null(), DateTime(timezone=True)),
         )
         .join(nearby, nearby.c.doctor_id == ScheduleException.doctor_id)
         .where(
@@ -197,9 +212,25 @@ async def load_doctor_days(session: AsyncSession, keys: Sequence[DayKey]) -> "Do
             )
         )
     )
-    rows: Sequence[Sequence[Any]] = (
-        await session.execute(union_all(templates, appointments, exceptions))
-    ).all()
+    parts = [templates, appointments, exceptions]
+    if holds_at is not None:
+        parts.append(
+            select(
+                literal("H"),
+                SlotHold.doctor_id,
+                *no_block,
+                SlotHold.starts_at,
+                SlotHold.ends_at,
+                SlotHold.expires_at,
+            )
+            .join(nearby, nearby.c.doctor_id == SlotHold.doctor_id)
+            .where(
+                SlotHold.expires_at > holds_at,
+                SlotHold.starts_at < nearby.c.ends,
+                SlotHold.ends_at > nearby.c.starts,
+            )
+        )
+    rows: Sequence[Sequence[Any]] = (await session.execute(union_all(*parts))).all()
     return DoctorDays(keys, rows)
 
 
@@ -208,6 +239,7 @@ class _Doctor:
     blocks: list[tuple[int, uuid.UUID, ZoneInfo, Block]] = field(default_factory=list)
     booked: list[Interval] = field(default_factory=list)
     away: list[Interval] = field(default_factory=list)
+    held: list[Held] = field(default_factory=list)
     # Scheduled appointments never overlap (an exclusion constraint), so sorted by start
     # they are sorted by end too: a day's share is one slice.
     booked_starts: list[datetime] = field(default_factory=list)
@@ -225,6 +257,7 @@ class _Doctor:
             first = bisect_right(self.booked_ends, start)
             day.booked = self.booked[first : bisect_left(self.booked_starts, end)]
         day.away = [(s, e) for s, e in self.away if s < end and e > start]
+        day.held = [(s, e, x) for s, e, x in self.held if s < end and e > start]
         return day
 
 
@@ -236,13 +269,27 @@ class DoctorDays(Mapping[DayKey, DoctorDay]):
         self._keys = dict.fromkeys(keys)
         self._days: dict[DayKey, DoctorDay] = {}
         self._doctors: defaultdict[uuid.UUID, _Doctor] = defaultdict(_Doctor)
-        for kind, doctor_id, clinic, zone, weekday, start, end, minutes, starts_at, ends_at in rows:
+        for (
+            kind,
+            doctor_id,
+            clinic,
+            zone,
+            weekday,
+            start,
+            end,
+            minutes,
+            starts_at,
+            ends_at,
+            expires,
+        ) in rows:
             found = self._doctors[doctor_id]
             if kind == "T":
                 block = Block(clinic, start, end, minutes)
                 found.blocks.append((weekday, clinic, stored_zone(zone), block))
             elif kind == "A":
                 found.booked.append((starts_at, ends_at))
+            elif kind == "H":
+                found.held.append((starts_at, ends_at, expires))
             else:
                 found.away.append((starts_at, ends_at))
         for found in self._doctors.values():

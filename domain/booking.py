@@ -25,6 +25,7 @@ from domain.caller import Caller
 from domain.clock import clock
 from domain.day_slots import DaySlots
 from domain.outbox import Topic, announce
+from domain.slot_claims import clear_expired, use_hold
 from domain.timezones import stored_zone
 from services.clinic_directory import ClinicDirectory
 from services.errors import BadUserInput, Conflict, Forbidden, SlotUnavailable
@@ -47,6 +48,8 @@ class BookingRequest:
     reason: str | None = None
     patient_id: uuid.UUID | None = None
     idempotency_key: str | None = None
+    # The patient's hold of this slot (holdSlot), turned into the booking.
+    hold_id: uuid.UUID | None = None
 
 
 def patient_to_book_for(caller: Caller, requested: uuid.UUID | None) -> uuid.UUID:
@@ -152,7 +155,8 @@ def stale_days_of(appointment: Appointment) -> StaleDays:
 
 def overlap_error(error: IntegrityError) -> SlotUnavailable | None:
     message = str(error.orig)
-    if "ex_appointments_doctor_no_overlap" in message:
+    # The second: the time is held (or booked) by someone else (domain.slot_claims).
+    if "ex_appointments_doctor_no_overlap" in message or "ex_slot_claims_doctor" in message:
         return SlotUnavailable(SLOT_TAKEN)
     if "ex_appointments_patient_no_overlap" in message:
         return SlotUnavailable(PATIENT_BUSY)
@@ -199,6 +203,9 @@ async def _insert_unless_taken(
     except IntegrityError as error:
         if "fk_appointments_patient_id_patients" in str(error.orig):
             raise BadUserInput("No patient has that id.") from None
+        if "ex_slot_claims_doctor_no_overlap" in str(error.orig):
+            # A live hold has the time (domain.slot_claims); the transaction is over.
+            raise SlotUnavailable(SLOT_TAKEN) from None
         raise
 
 
@@ -225,6 +232,15 @@ async def book(
         starts_at=request.starts_at,
         now=now,
     )
+    if request.hold_id is not None:
+        await use_hold(
+            session,
+            caller,
+            request.hold_id,
+            patient_id,
+            (request.doctor_id, request.clinic_id, starts_at),
+        )
+    await clear_expired(session, request.doctor_id, starts_at, ends_at, now)
     values = {
         "patient_id": patient_id,
         "doctor_id": request.doctor_id,

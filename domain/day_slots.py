@@ -52,7 +52,7 @@ class DaySlots:
     """The slots of a day, sorted by start. Made from slots, or from bytes (decoded only
     when its rows are first needed)."""
 
-    __slots__ = ("_body", "_clinic_ids", "_rows", "first_free", "last_free")
+    __slots__ = ("_body", "_clinic_ids", "_rows", "first_free", "last_free", "valid_until")
 
     def __init__(
         self,
@@ -61,14 +61,18 @@ class DaySlots:
         clinic_ids: Sequence[uuid.UUID] = (),
         rows: Sequence[Row] = (),
         body: bytes | None = None,
+        *,
+        valid_until: int | None = None,
     ) -> None:
         # The first and last start of a free slot, None when none is free.
         self.first_free = first_free
         self.last_free = last_free
         self._clinic_ids, self._rows, self._body = clinic_ids, rows, body
+        # When the first hold counted as busy expires (µs): the day is true until then.
+        self.valid_until = valid_until
 
     @classmethod
-    def of(cls, slots: Sequence[Slot]) -> "DaySlots":
+    def of(cls, slots: Sequence[Slot], held_until: datetime | None = None) -> "DaySlots":
         clinics: dict[uuid.UUID, int] = {}
         rows = [
             [
@@ -82,7 +86,10 @@ class DaySlots:
             for slot in slots
         ]
         free = [row[1] for row in rows if row[5]]
-        return cls(min(free, default=None), max(free, default=None), list(clinics), rows)
+        until = None if held_until is None else micros(held_until)
+        return cls(
+            min(free, default=None), max(free, default=None), list(clinics), rows, valid_until=until
+        )
 
     @property
     def clinic_ids(self) -> Sequence[uuid.UUID]:
@@ -122,18 +129,33 @@ class DaySlots:
         return None
 
     def encode(self) -> bytes:
-        """``first last`` (``-`` when none is free), a newline, then the rows as JSON."""
+        """``first last`` (``-`` when none is free), `` until`` when a hold counts, a
+        newline, then the rows as JSON."""
         header = " ".join(
             "-" if at is None else str(at) for at in (self.first_free, self.last_free)
         )
+        if self.valid_until is not None:
+            header += f" {self.valid_until}"
         body = json.dumps([[str(id_) for id_ in self.clinic_ids], self.rows], separators=(",", ":"))
         return f"{header}\n{body}".encode()
 
     @classmethod
     def decode(cls, data: bytes) -> "DaySlots":
         header, _, body = data.partition(b"\n")
-        first, last = (None if at == b"-" else int(at) for at in header.split(b" "))
-        return cls(first, last, body=body)
+        first, last, *until = header.split(b" ")
+        return cls(
+            None if first == b"-" else int(first),
+            None if last == b"-" else int(last),
+            body=body,
+            valid_until=int(until[0]) if until else None,
+        )
+
+    @staticmethod
+    def true_at(data: bytes, now: datetime) -> bool:
+        """Whether an encoded day still tells the truth at ``now``: no hold it counts
+        has expired. Reads the header only."""
+        header = data[: data.find(b"\n")].split(b" ")
+        return len(header) < 3 or int(header[2]) > micros(now)
 
     def _decode(self) -> None:
         if self._body is not None:

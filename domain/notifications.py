@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -37,11 +37,30 @@ class AppointmentFacts:
     email_verified: bool
 
     def address(self, channel: NotificationChannel) -> str | None:
-        """Where to send on ``channel``, or None without consent or a verified address:
-        an address nobody proved is nobody's to message (SMS pumping, harassment)."""
-        if channel is NotificationChannel.SMS:
-            return self.phone if self.sms_opt_in and self.phone_verified else None
-        return self.email if self.email_opt_in and self.email_verified else None
+        return consented_address(channel, self)
+
+
+class Recipient(Protocol):
+    @property
+    def phone(self) -> str | None: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def sms_opt_in(self) -> bool: ...
+    @property
+    def email_opt_in(self) -> bool: ...
+    @property
+    def phone_verified(self) -> bool: ...
+    @property
+    def email_verified(self) -> bool: ...
+
+
+def consented_address(channel: NotificationChannel, to: Recipient) -> str | None:
+    """Where to send on ``channel``, or None without consent or a verified address:
+    an address nobody proved is nobody's to message (SMS pumping, harassment)."""
+    if channel is NotificationChannel.SMS:
+        return to.phone if to.sms_opt_in and to.phone_verified else None
+    return to.email if to.email_opt_in and to.email_verified else None
 
 
 async def appointment_facts(

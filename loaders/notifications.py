@@ -15,5 +15,6 @@ async def load_notifications(
         rows = await notifications_of(session, appointment_ids)
     by_appointment: defaultdict[uuid.UUID, list[Notification]] = defaultdict(list)
     for row in rows:
-        by_appointment[row.appointment_id].append(row)
+        if row.appointment_id is not None:
+            by_appointment[row.appointment_id].append(row)
     return [by_appointment[id_] for id_ in appointment_ids]

@@ -3,6 +3,7 @@ the slot cache that availableSlots fills too, with one statement for every day n
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -38,12 +39,13 @@ async def search_slots(
     first: int,
     after: Cursor | None,
 ) -> SlotSearchPage:
-    earliest = EarliestSlots.start_search(search, first, after, clock.now())
+    now = clock.now()
+    earliest = EarliestSlots.start_search(search, first, after, now)
     async with sessions() as session:
         doctors = await searched_doctors(session, search)
     days = days_in_order(doctors, earliest.scan_from, search.end, search.clinic_id)
     computed: dict[DayKey, tuple[int, bytes]] = {}
-    await _gather(sessions, cache, earliest, days, computed)
+    await _gather(sessions, cache, earliest, days, computed, now=now)
     await cache.store(computed)
     return SlotSearchPage(earliest.page(), doctors)
 
@@ -54,13 +56,17 @@ async def _gather(
     earliest: EarliestSlots,
     days: Sequence[tuple[int, DayKey]],
     computed: dict[DayKey, tuple[int, bytes]],
+    *,
+    now: datetime,
 ) -> None:
     """Offers the days to ``earliest`` in order until no later one can change the page;
     the days it had to compute go into ``computed``."""
     fetched: DoctorDays | None = None
     for index in range(0, len(days), BATCH):
         batch = days[index : index + BATCH]
-        read = await cache.read([key for _, key in batch])
+        read = await cache.read(
+            [key for _, key in batch], lambda encoded: DaySlots.true_at(encoded, now)
+        )
         for begins, key in batch:
             if earliest.complete_before(begins):
                 return
@@ -70,7 +76,9 @@ async def _gather(
                 if fetched is None:
                     # Every day from here on, in one statement: later misses need none.
                     async with sessions() as session:
-                        fetched = await load_doctor_days(session, [k for _, k in days[index:]])
-                day = DaySlots.of(fetched[key].slots(key.date))
+                        fetched = await load_doctor_days(
+                            session, [k for _, k in days[index:]], holds_at=now
+                        )
+                day = DaySlots.of(fetched[key].slots(key.date), fetched[key].held_until)
                 computed[key] = (read.stamps[key], day.encode())
             earliest.add(key.doctor_id, day)

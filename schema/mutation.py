@@ -25,8 +25,13 @@ from resolvers.auth.login import resolve_login
 from resolvers.auth.logout import resolve_logout
 from resolvers.auth.refresh_token import resolve_refresh_token
 from resolvers.auth.register_patient import resolve_register_patient
+from resolvers.holds.hold_slot import resolve_hold_slot
+from resolvers.holds.release_hold import resolve_release_hold
 from resolvers.records_changes.confirm_record_upload import resolve_confirm_record_upload
 from resolvers.records_changes.request_record_upload import resolve_request_record_upload
+from resolvers.waitlist.accept_waitlist_offer import resolve_accept_waitlist_offer
+from resolvers.waitlist.join_waitlist import resolve_join_waitlist
+from resolvers.waitlist.leave_waitlist import resolve_leave_waitlist
 from schema.checked_arguments import check_arguments
 from schema.permissions import IsAdmin
 from schema.types.clinic import Clinic
@@ -35,6 +40,7 @@ from schema.types.patient import Appointment, Patient
 from schema.types.record import MedicalRecord, RecordUpload
 from schema.types.schedule import ScheduleException, ScheduleTemplate
 from schema.types.user import AuthPayload, User
+from schema.types.waitlist import SlotHold, WaitlistEntry
 
 
 @check_arguments
@@ -120,6 +126,30 @@ class Mutation:
     set_appointment_status: Appointment = strawberry.field(
         resolver=resolve_set_appointment_status,
         description="Doctor or admin, after the start: COMPLETED or NO_SHOW.",
+    )
+
+    hold_slot: SlotHold = strawberry.field(
+        resolver=resolve_hold_slot,
+        description="Holds the slot for the patient for MEDAPPT_HOLD_MINUTES, giving up "
+        "their earlier hold: a patient holds one slot at a time. Book it with `holdId`.",
+    )
+    release_hold: bool = strawberry.field(
+        resolver=resolve_release_hold,
+        description="True if the hold was live; false if it had expired already.",
+    )
+    join_waitlist: WaitlistEntry = strawberry.field(
+        resolver=resolve_join_waitlist,
+        description="When a slot in the window frees, the earliest waiting patient is "
+        "offered it: held for MEDAPPT_OFFER_MINUTES and told by SMS and e-mail.",
+    )
+    leave_waitlist: bool = strawberry.field(
+        resolver=resolve_leave_waitlist,
+        description="Declines any open offer, which passes to the next patient. False if "
+        "the entry had ended already.",
+    )
+    accept_waitlist_offer: Appointment = strawberry.field(
+        resolver=resolve_accept_waitlist_offer,
+        description="The entry's id: books the offered slot while the offer lasts.",
     )
 
     request_record_upload: RecordUpload = strawberry.field(

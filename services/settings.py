@@ -80,6 +80,9 @@ class Settings:
     notify_provider_timeout_seconds: float
     # How often each worker looks for due messages and claims left by dead workers.
     notify_rescan_seconds: int
+    # Holds and the waitlist (README "Holds and the waitlist").
+    hold_minutes: int
+    offer_minutes: int
     # Operations (README "Operating it"): log lines, timeouts, pools, start-up.
     log_format: LogFormat
     statement_timeout_ms: int
@@ -200,6 +203,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             _positive_int(environ, "MEDAPPT_NOTIFY_PROVIDER_TIMEOUT_SECONDS", 30)
         ),
         notify_rescan_seconds=_divisor_of_a_minute(environ, "MEDAPPT_NOTIFY_RESCAN_SECONDS", 15),
+        hold_minutes=_positive_int(environ, "MEDAPPT_HOLD_MINUTES", 10),
+        offer_minutes=_positive_int(environ, "MEDAPPT_OFFER_MINUTES", 15),
         log_format=_log_format(environ, "json" if env == "prod" else "text"),
         statement_timeout_ms=_positive_int(environ, "MEDAPPT_STATEMENT_TIMEOUT_MS", 5000),
         lock_timeout_ms=_positive_int(environ, "MEDAPPT_LOCK_TIMEOUT_MS", 4000),

@@ -18,7 +18,7 @@ new stamps, so never an old cached copy.
 import json
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
@@ -145,9 +145,12 @@ class SlotCache:
         self.redis = redis
         self._stamp = redis.register_script(_STAMP_SCRIPT)
 
-    async def read(self, keys: Sequence[DayKey]) -> CacheRead:
+    async def read(
+        self, keys: Sequence[DayKey], still_true: Callable[[bytes], bool] | None = None
+    ) -> CacheRead:
         """Stamps and cached days for all keys in one round trip (one MGET). Without
-        Redis every day is a miss: slots come straight from PostgreSQL."""
+        Redis every day is a miss: slots come straight from PostgreSQL. A day that
+        ``still_true`` rejects (it counts a hold that has expired since) is a miss too."""
         names: dict[str, int] = {}
         where: list[tuple[DayKey, list[int], int]] = []
         for key in keys:
@@ -166,7 +169,7 @@ class SlotCache:
             day = values[place]
             if day is not None:
                 cached_stamp, _, encoded = day.partition(b"\n")
-                if int(cached_stamp) == stamp:
+                if int(cached_stamp) == stamp and (still_true is None or still_true(encoded)):
                     hits[key] = encoded
                     continue
             stamps[key] = stamp

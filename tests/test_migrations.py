@@ -38,7 +38,10 @@ TABLES = {
     "refresh_tokens",
     "schedule_exceptions",
     "schedule_templates",
+    "slot_claims",
+    "slot_holds",
     "users",
+    "waitlist_entries",
 }
 
 
@@ -77,6 +80,7 @@ async def test_upgrade_from_empty_then_downgrade_to_nothing(scratch_url: str) ->
         "ex_appointments_doctor_no_overlap",
         "ex_appointments_patient_no_overlap",
         "ex_schedule_templates_no_overlap",
+        "ex_slot_claims_doctor_no_overlap",
     }
 
     # Alembic's env.py runs its own event loop: keep it off this one.

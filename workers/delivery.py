@@ -10,8 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enums import AppointmentStatus, NotificationChannel, NotificationKind, NotificationStatus
 from db.models import Notification
+from domain.clock import clock
 from domain.message_claims import lock_message, settle, skip, take_claim
-from domain.notifications import appointment_facts
+from domain.notifications import AppointmentFacts, appointment_facts
+from domain.offer_messages import OfferFacts, offer_facts
 from services.metrics import NOTIFICATIONS
 from services.settings import Settings
 from workers.channels.base import Channel, PermanentSendError, RetryableSendError
@@ -67,11 +69,14 @@ async def deliver(
         if not locked.claimable:
             return locked.notification.status
         notification = locked.notification
-        facts = await appointment_facts(session, notification.appointment_id)
-        assert facts is not None  # notifications cascade with their appointment
-        reason = _stale(
-            notification, facts.appointment.status, facts.appointment.starts_at, settings
-        )
+        facts = await _facts(session, notification)
+        assert facts is not None  # notifications cascade with their appointment or entry
+        if isinstance(facts, OfferFacts):
+            reason = facts.stale(clock.now())
+        else:
+            reason = _stale(
+                notification, facts.appointment.status, facts.appointment.starts_at, settings
+            )
         address = facts.address(notification.channel)
         if reason is None and address is None:
             reason = "no consent or no verified address for this channel"
@@ -125,6 +130,15 @@ async def deliver(
         delivery.provider_message_id,
     )
     return _counted(channel, NotificationStatus.SENT)
+
+
+async def _facts(
+    session: AsyncSession, notification: Notification
+) -> AppointmentFacts | OfferFacts | None:
+    if notification.waitlist_entry_id is not None:
+        return await offer_facts(session, notification.waitlist_entry_id)
+    assert notification.appointment_id is not None  # one subject (a CHECK)
+    return await appointment_facts(session, notification.appointment_id)
 
 
 def _counted(channel: NotificationChannel, status: NotificationStatus) -> NotificationStatus:

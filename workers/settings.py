@@ -20,6 +20,7 @@ from workers.account_messages import (
 )
 from workers.channels.budgeted import BudgetedChannel
 from workers.channels.factory import channels_from_settings, http_client
+from workers.holds import slot_hold_expired
 from workers.job_spans import cron_with_spans, with_spans
 from workers.notifications import (
     appointment_booked,
@@ -31,6 +32,7 @@ from workers.notifications import (
 from workers.outbox import relay_outbox
 from workers.queue_metrics import count_queued_jobs
 from workers.serialization import deserialize_job, serialize_job
+from workers.waitlist import waitlist_offer_expired, waitlist_offered
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -70,6 +72,9 @@ class WorkerSettings:
         email_verification_requested,
         phone_verification_requested,
         password_reset_requested,
+        waitlist_offered,
+        waitlist_offer_expired,
+        slot_hold_expired,
     )
     cron_jobs: Sequence[CronJob] | None = None  # from the settings: see cron_jobs()
     on_startup: StartupShutdown | None = startup

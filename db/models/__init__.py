@@ -5,6 +5,7 @@ from db.models.appointments import Appointment
 from db.models.audit import AuditEntry
 from db.models.clinics import Clinic
 from db.models.doctors import Doctor, DoctorClinic
+from db.models.holds import SlotClaim, SlotHold
 from db.models.notifications import Notification
 from db.models.outbox import OutboxMessage
 from db.models.patients import Patient
@@ -12,6 +13,7 @@ from db.models.records import MedicalRecord
 from db.models.schedules import ScheduleException, ScheduleTemplate
 from db.models.tokens import RefreshToken, RefreshTokenFamily
 from db.models.users import User
+from db.models.waitlist import WaitlistEntry
 
 __all__ = [
     "AccountToken",
@@ -28,5 +30,8 @@ __all__ = [
     "RefreshTokenFamily",
     "ScheduleException",
     "ScheduleTemplate",
+    "SlotClaim",
+    "SlotHold",
     "User",
+    "WaitlistEntry",
 ]

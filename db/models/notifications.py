@@ -24,6 +24,9 @@ class Notification(Base):
     __tablename__ = "notifications"
     __table_args__ = (
         UniqueConstraint("appointment_id", "kind", "channel", "scheduled_for"),
+        UniqueConstraint("waitlist_entry_id", "kind", "channel", "scheduled_for"),
+        # About an appointment, or about a waitlist offer (no appointment yet).
+        CheckConstraint("num_nonnulls(appointment_id, waitlist_entry_id) = 1", name="one_subject"),
         CheckConstraint("attempts >= 0", name="attempts_not_negative"),
         Index(
             "ix_notifications_pending_scheduled_for",
@@ -43,8 +46,11 @@ class Notification(Base):
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    appointment_id: Mapped[uuid.UUID] = mapped_column(
+    appointment_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("appointments.id", ondelete="CASCADE")
+    )
+    waitlist_entry_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("waitlist_entries.id", ondelete="CASCADE")
     )
     kind: Mapped[NotificationKind] = mapped_column(text_enum(NotificationKind, "notification_kind"))
     channel: Mapped[NotificationChannel] = mapped_column(

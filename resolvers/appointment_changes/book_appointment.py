@@ -24,6 +24,10 @@ class BookAppointmentInput:
         description="Retries with the same key return the first booking.",
         metadata=limited(IDEMPOTENCY_KEY),
     )
+    hold_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The caller's hold of this slot (holdSlot): the hold becomes the booking.",
+    )
 
 
 async def resolve_book_appointment(
@@ -38,6 +42,7 @@ async def resolve_book_appointment(
         reason=input.reason,
         patient_id=parse_id(input.patient_id, "patientId") if input.patient_id else None,
         idempotency_key=input.idempotency_key,
+        hold_id=parse_id(input.hold_id, "holdId") if input.hold_id else None,
     )
     async with (
         audited_change(context.audit, "appointment.book"),
@@ -47,5 +52,12 @@ async def resolve_book_appointment(
             session, caller, request, days=context.slot_cache, clinics=context.services.clinics
         )
     await context.slot_cache.invalidate_days([stale_days_of(appointment)])
+    if request.hold_id is not None:
+        context.audit.allowed(
+            "hold.book",
+            patient_id=appointment.patient_id,
+            resource_type="SlotHold",
+            resource_id=request.hold_id,
+        )
     changed(context.audit, "appointment.book", appointment)
     return Appointment.from_model(appointment)

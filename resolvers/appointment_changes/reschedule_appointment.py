@@ -3,7 +3,10 @@ from datetime import datetime
 import strawberry
 
 from domain.appointment_changes import reschedule
+from domain.clock import clock
+from domain.waitlist_offers import FreedSlot, offer_freed_slot
 from resolvers.appointment_changes.audit import audited_change, changed
+from resolvers.holds.audit import entry_changed
 from schema.context import Context
 from schema.ids import parse_id
 from schema.types.patient import Appointment
@@ -19,7 +22,13 @@ async def resolve_reschedule_appointment(
         audited_change(context.audit, "appointment.reschedule", appointment_id),
         context.sessions.begin() as session,
     ):
-        appointment, _ = await reschedule(session, caller, appointment_id, starts_at)
+        appointment, previous_start = await reschedule(session, caller, appointment_id, starts_at)
+        freed = FreedSlot(appointment.doctor_id, appointment.clinic_id, previous_start)
+        offered = await offer_freed_slot(
+            session, freed, clock.now(), context.services.settings.offer_minutes
+        )
     await context.slot_cache.invalidate([appointment.doctor_id])
     changed(context.audit, "appointment.reschedule", appointment)
+    if offered is not None:
+        entry_changed(context.audit, "waitlist.offer", offered)
     return Appointment.from_model(appointment)

@@ -23,6 +23,7 @@ LIST_SIZES: dict[tuple[str, str], int] = {
     ("Doctor", "scheduleExceptions"): 100,
     # Notices of booking, moves and cancellation, and reminders, on two channels.
     ("Appointment", "notifications"): 20,
+    ("Patient", "waitlist"): 50,  # the newest entries (domain.waitlist.MAX_LISTED)
 }
 
 UNLISTED_LIST_SIZE = 100

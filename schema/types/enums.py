@@ -14,6 +14,7 @@ strawberry.enum(enums.RecordType)
 strawberry.enum(enums.NotificationKind)
 strawberry.enum(enums.NotificationChannel)
 strawberry.enum(enums.NotificationStatus)
+strawberry.enum(enums.WaitlistStatus)
 
 Role: TypeAlias = enums.Role
 AuditOutcome: TypeAlias = enums.AuditOutcome
@@ -22,3 +23,4 @@ RecordType: TypeAlias = enums.RecordType
 NotificationKind: TypeAlias = enums.NotificationKind
 NotificationChannel: TypeAlias = enums.NotificationChannel
 NotificationStatus: TypeAlias = enums.NotificationStatus
+WaitlistStatus: TypeAlias = enums.WaitlistStatus

@@ -12,8 +12,10 @@ from db import models
 from domain.access import require_patient_or_admin
 from domain.access_log import access_log, access_log_cursor, check_may_read_access_log
 from domain.appointments import appointment_cursor, patient_appointments
+from domain.clock import clock
 from domain.patients import PatientProfile
 from domain.records import RecordsQuery, record_cursor
+from domain.waitlist import patient_waitlist
 from loaders.records import RecordsKey, load_document_urls
 from schema.checked_arguments import check_arguments
 from schema.context import Context
@@ -26,6 +28,7 @@ from schema.types.doctor import Doctor
 from schema.types.enums import AppointmentStatus, RecordType
 from schema.types.notification import Notification
 from schema.types.record import MedicalRecord, document_ref
+from schema.types.waitlist import WaitlistEntry, clinic_rows
 from services.errors import Forbidden
 
 # Pages of a patient's data: cursors come back from clients.
@@ -95,6 +98,25 @@ class Patient:
             ),
             record_cursor,
         )
+
+    # Entries of the patient, newest first: all of them for the patient and admins, a
+    # doctor's own for a doctor (where else they wait is none of theirs).
+    @strawberry.field
+    async def waitlist(self, info: strawberry.Info[Context]) -> list[WaitlistEntry]:
+        patient_id = uuid.UUID(self.id)
+        context = info.context
+        caller = context.require_caller()
+        context.audit.allowed("patient.waitlist.read", patient_id=patient_id)
+        everything = caller.is_admin or caller.patient_id == patient_id
+        if not (everything or caller.doctor_id):
+            return []
+        async with context.sessions() as session:
+            entries = await patient_waitlist(
+                session, patient_id, None if everything else caller.doctor_id
+            )
+        clinics = await clinic_rows(info, list({entry.clinic_id for entry in entries}))
+        now = clock.now()
+        return [WaitlistEntry.of(entry, clinics[entry.clinic_id], now) for entry in entries]
 
     # Who read this patient's data and when: for the patient and admins.
     @strawberry.field

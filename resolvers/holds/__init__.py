@@ -1,0 +1,1 @@
+"""Holds: holdSlot and releaseHold."""

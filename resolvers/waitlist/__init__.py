@@ -1,0 +1,1 @@
+"""The waitlist: join, leave, accept an offer."""
