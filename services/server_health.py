@@ -5,7 +5,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import asyncpg
@@ -76,7 +76,6 @@ class ServerHealth:
 
     database_up: bool = True
     redis_up: bool = True
-    _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def require_database(self) -> None:
         if not self.database_up:
