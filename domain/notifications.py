@@ -9,14 +9,14 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import AppointmentStatus, NotificationChannel, NotificationKind, NotificationStatus
-from db.models import Appointment, Clinic, Doctor, Notification, Patient, User
+from db.models import Appointment, Clinic, Doctor, Notification, Patient, User, WaitlistEntry
 from domain.message_claims import ready_to_send
 
 
@@ -63,27 +63,36 @@ def consented_address(channel: NotificationChannel, to: Recipient) -> str | None
     return to.email if to.email_opt_in and to.email_verified else None
 
 
+async def message_subject(
+    session: AsyncSession,
+    subject: type[Appointment] | type[WaitlistEntry],
+    subject_id: uuid.UUID,
+) -> Row[Any, str, str, str, Patient, str, datetime | None] | None:
+    """The row a message is about, with what every message says of it (doctor, clinic
+    and its zone) and where it may go (the patient, their e-mail and its verification)."""
+    result = await session.execute(
+        select(
+            subject,
+            Doctor.name,
+            Clinic.name,
+            Clinic.timezone,
+            Patient,
+            User.email,
+            User.email_verified_at,
+        )
+        .join(Doctor, Doctor.id == subject.doctor_id)
+        .join(Clinic, Clinic.id == subject.clinic_id)
+        .join(Patient, Patient.id == subject.patient_id)
+        .join(User, User.id == Patient.user_id)
+        .where(subject.id == subject_id)
+    )
+    return result.one_or_none()
+
+
 async def appointment_facts(
     session: AsyncSession, appointment_id: uuid.UUID
 ) -> AppointmentFacts | None:
-    row = (
-        await session.execute(
-            select(
-                Appointment,
-                Doctor.name,
-                Clinic.name,
-                Clinic.timezone,
-                Patient,
-                User.email,
-                User.email_verified_at,
-            )
-            .join(Doctor, Doctor.id == Appointment.doctor_id)
-            .join(Clinic, Clinic.id == Appointment.clinic_id)
-            .join(Patient, Patient.id == Appointment.patient_id)
-            .join(User, User.id == Patient.user_id)
-            .where(Appointment.id == appointment_id)
-        )
-    ).one_or_none()
+    row = await message_subject(session, Appointment, appointment_id)
     if row is None:
         return None
     appointment, doctor_name, clinic_name, timezone, patient, email, email_verified_at = row

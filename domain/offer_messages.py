@@ -11,9 +11,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.enums import NotificationChannel, NotificationKind, WaitlistStatus
-from db.models import Clinic, Doctor, Notification, Patient, User, WaitlistEntry
+from db.models import Notification, WaitlistEntry
 from domain.message_claims import ready_to_send
-from domain.notifications import DueMessage, consented_address
+from domain.notifications import DueMessage, consented_address, message_subject
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,24 +45,7 @@ class OfferFacts:
 
 
 async def offer_facts(session: AsyncSession, entry_id: uuid.UUID) -> OfferFacts | None:
-    row = (
-        await session.execute(
-            select(
-                WaitlistEntry,
-                Doctor.name,
-                Clinic.name,
-                Clinic.timezone,
-                Patient,
-                User.email,
-                User.email_verified_at,
-            )
-            .join(Doctor, Doctor.id == WaitlistEntry.doctor_id)
-            .join(Clinic, Clinic.id == WaitlistEntry.clinic_id)
-            .join(Patient, Patient.id == WaitlistEntry.patient_id)
-            .join(User, User.id == Patient.user_id)
-            .where(WaitlistEntry.id == entry_id)
-        )
-    ).one_or_none()
+    row = await message_subject(session, WaitlistEntry, entry_id)
     if row is None:
         return None
     entry, doctor_name, clinic_name, timezone, patient, email, email_verified_at = row
