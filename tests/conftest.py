@@ -1,5 +1,7 @@
 import dataclasses
 import os
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -28,9 +30,24 @@ from tests.support.worker import with_providers
 # than the default profile's hundred a test (tests/test_fuzz.py).
 hypothesis_settings.register_profile("long", max_examples=2500)
 
+_OWN_BASETEMP_PREFIX = os.path.join(tempfile.gettempdir(), "medappt-tests-")
 
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "fuzz: generated operations sent to the API")
+    if config.option.basetemp is None:
+        # A directory of this run's own. Each pytest run resets the shared
+        # /tmp/pytest-of-<user> to mode 0700; the embedded PostgreSQL runs as another
+        # OS user, so a second run started on the machine cut the first one's server
+        # off its data directory (PANIC: pg_control: Permission denied).
+        config.option.basetemp = tempfile.mkdtemp(prefix=os.path.basename(_OWN_BASETEMP_PREFIX))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # Kept after a failure, to be looked at; the path is in the failures' output.
+    if exitstatus == 0 and session.config.option.basetemp.startswith(_OWN_BASETEMP_PREFIX):
+        shutil.rmtree(session.config.option.basetemp, ignore_errors=True)
 
 
 @pytest.fixture(params=CALENDAR_INSTANTS)
