@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Time,
     Uuid,
+    any_,
     bindparam,
     cast,
     column,
@@ -28,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.selectable import CompoundSelect
 
 from db.enums import AppointmentStatus
 from db.models import Appointment, Clinic, Doctor, ScheduleException, ScheduleTemplate, SlotHold
@@ -121,22 +123,15 @@ def _overlaps(period: ColumnElement[object], start: object, end: object) -> Colu
     return period.op("&&")(func.tstzrange(start, end))
 
 
-async def load_doctor_days(
-    session: AsyncSession, keys: Sequence[DayKey], holds_at: datetime | None = None
-) -> "DoctorDays":
-    """What decides the slots of every key, in ONE statement (a UNION ALL) however many
-    doctors and dates: the templates of active doctors on those weekdays, and the
-    scheduled appointments and exceptions around those dates; with ``holds_at``, also
-    the holds live then."""
-    if not keys:
-        return DoctorDays([], [])
-    doctor_ids = sorted({key.doctor_id for key in keys})
-    windows = _merged_windows(keys)
+def _doctor_days_statement(with_holds: bool) -> CompoundSelect:
+    """Built once: constructing a statement of this size costs more than running it.
+    The doctors, weekdays and UTC windows are bound as arrays, so one compiled form
+    serves any number of keys."""
     nearby = (
         func.unnest(
-            bindparam("w_doctor", [w[0] for w in windows], type_=ARRAY(Uuid())),
-            bindparam("w_start", [w[1] for w in windows], type_=ARRAY(DateTime(timezone=True))),
-            bindparam("w_end", [w[2] for w in windows], type_=ARRAY(DateTime(timezone=True))),
+            bindparam("w_doctor", type_=ARRAY(Uuid())),
+            bindparam("w_start", type_=ARRAY(DateTime(timezone=True))),
+            bindparam("w_end", type_=ARRAY(DateTime(timezone=True))),
         )
         .table_valued(
             column("doctor_id", Uuid()),
@@ -162,8 +157,8 @@ async def load_doctor_days(
         .join(Clinic, Clinic.id == ScheduleTemplate.clinic_id)
         .join(Doctor, Doctor.id == ScheduleTemplate.doctor_id)
         .where(
-            ScheduleTemplate.doctor_id.in_(doctor_ids),
-            ScheduleTemplate.day_of_week.in_(sorted({key.date.isoweekday() for key in keys})),
+            ScheduleTemplate.doctor_id == any_(bindparam("doctor_ids", type_=ARRAY(Uuid()))),
+            ScheduleTemplate.day_of_week == any_(bindparam("weekdays", type_=ARRAY(SmallInteger))),
             Doctor.active,
         )
     )
@@ -213,7 +208,7 @@ async def load_doctor_days(
         )
     )
     parts = [templates, appointments, exceptions]
-    if holds_at is not None:
+    if with_holds:
         parts.append(
             select(
                 literal("H"),
@@ -225,12 +220,40 @@ async def load_doctor_days(
             )
             .join(nearby, nearby.c.doctor_id == SlotHold.doctor_id)
             .where(
-                SlotHold.expires_at > holds_at,
+                SlotHold.expires_at > bindparam("holds_at", type_=DateTime(timezone=True)),
                 SlotHold.starts_at < nearby.c.ends,
                 SlotHold.ends_at > nearby.c.starts,
             )
         )
-    rows: Sequence[Sequence[Any]] = (await session.execute(union_all(*parts))).all()
+    return union_all(*parts)
+
+
+_DOCTOR_DAYS = _doctor_days_statement(with_holds=False)
+_DOCTOR_DAYS_WITH_HOLDS = _doctor_days_statement(with_holds=True)
+
+
+async def load_doctor_days(
+    session: AsyncSession, keys: Sequence[DayKey], holds_at: datetime | None = None
+) -> "DoctorDays":
+    """What decides the slots of every key, in ONE statement (a UNION ALL) however many
+    doctors and dates: the templates of active doctors on those weekdays, and the
+    scheduled appointments and exceptions around those dates; with ``holds_at``, also
+    the holds live then."""
+    if not keys:
+        return DoctorDays([], [])
+    windows = _merged_windows(keys)
+    parameters: dict[str, object] = {
+        "doctor_ids": sorted({key.doctor_id for key in keys}),
+        "weekdays": sorted({key.date.isoweekday() for key in keys}),
+        "w_doctor": [w[0] for w in windows],
+        "w_start": [w[1] for w in windows],
+        "w_end": [w[2] for w in windows],
+    }
+    if holds_at is None:
+        statement = _DOCTOR_DAYS
+    else:
+        statement, parameters["holds_at"] = _DOCTOR_DAYS_WITH_HOLDS, holds_at
+    rows: Sequence[Sequence[Any]] = (await session.execute(statement, parameters)).all()
     return DoctorDays(keys, rows)
 
 

@@ -185,6 +185,10 @@ async def _why_taken(
     return SlotUnavailable(PATIENT_BUSY if patient_busy else SLOT_TAKEN)
 
 
+# Built once: statement construction costs more than the round trip.
+_INSERT_UNLESS_TAKEN = insert(Appointment).on_conflict_do_nothing().returning(Appointment)
+
+
 async def _insert_unless_taken(
     session: AsyncSession, values: dict[str, object]
 ) -> Appointment | None:
@@ -197,9 +201,7 @@ async def _insert_unless_taken(
     the other until the deadlock detector aborts one a second later; a crowd racing
     for one slot then queues up past the statement timeout."""
     try:
-        return await session.scalar(
-            insert(Appointment).values(values).on_conflict_do_nothing().returning(Appointment)
-        )
+        return await session.scalar(_INSERT_UNLESS_TAKEN, values)
     except IntegrityError as error:
         if "fk_appointments_patient_id_patients" in str(error.orig):
             raise BadUserInput("No patient has that id.") from None

@@ -727,3 +727,46 @@ def test_unusable_public_keys_are_a_one_line_config_error(
 
     assert str(raised.value) == message
     assert "\n" not in str(raised.value)
+
+
+# --- verified tokens are remembered ------------------------------------------------------------
+
+
+def _count_signature_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records each token joserfc is asked to decode (its signature check)."""
+    decoded: list[str] = []
+    decode = jwt.decode
+
+    def counting(value: str, *args: Any, **kwargs: Any) -> Any:
+        decoded.append(value)
+        return decode(value, *args, **kwargs)
+
+    monkeypatch.setattr("services.auth.tokens.jwt.decode", counting)
+    return decoded
+
+
+def test_an_access_token_is_checked_once_and_its_times_every_time(
+    service: TokenService, access_token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    decoded = _count_signature_checks(monkeypatch)
+    first = service.verify_access(access_token, now=NOW)
+    assert service.verify_access(access_token, now=NOW + timedelta(minutes=14, seconds=59)) == first
+    assert decoded == [access_token]
+    # Remembered, yet refused once expired, and before it was issued.
+    _refused_access(service, access_token, now=NOW_SECONDS + ACCESS_TOKEN_LIFETIME)
+    _refused_access(service, access_token, now=NOW_SECONDS - timedelta(seconds=1))
+    assert service.verify_access(access_token, now=NOW_SECONDS) == first
+    assert decoded == [access_token]
+
+
+def test_a_refused_access_token_is_not_remembered(
+    service: TokenService, access_token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    header, payload, _ = access_token.split(".")
+    forged = ".".join([header, payload, _b64(b"\x00" * 64)])
+    decoded = _count_signature_checks(monkeypatch)
+    _refused_access(service, forged)
+    _refused_access(service, forged)
+    assert decoded == [forged, forged]
+    assert service.verify_access(access_token, now=NOW).user_id == USER_ID
+    assert decoded == [forged, forged, access_token]
