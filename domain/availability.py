@@ -123,7 +123,7 @@ def _overlaps(period: ColumnElement[object], start: object, end: object) -> Colu
     return period.op("&&")(func.tstzrange(start, end))
 
 
-def _doctor_days_statement(with_holds: bool) -> CompoundSelect:
+def _doctor_days_statement(with_holds: bool) -> CompoundSelect[Any]:
     """Built once: constructing a statement of this size costs more than running it.
     The doctors, weekdays and UTC windows are bound as arrays, so one compiled form
     serves any number of keys."""
