@@ -124,9 +124,12 @@ async def cached_slot_at(
     if clinic is None:
         return await slot_at(session, doctor_id, clinic_id, starts_at, now)
     local_date = starts_at.astimezone(stored_zone(clinic.timezone)).date()
-    # The day as availableSlots cached it, for that clinic or for all of the doctor's.
+    # The day as availableSlots cached it, for that clinic or for all of the doctor's;
+    # also one made stale only by bookings since: its slot grid and time away are
+    # current, and whether the time is taken is the exclusion constraints' to decide.
     keys = [DayKey(doctor_id, local_date, clinic_id), DayKey(doctor_id, local_date, None)]
-    for cached in (await days.read(keys)).hits.values():
+    read = await days.read(keys)
+    for cached in (*read.hits.values(), *read.schedules.values()):
         slot = DaySlots.decode(cached).free_at(clinic_id, starts_at)
         if slot is not None:
             if slot[0] <= now:
@@ -150,7 +153,7 @@ def stale_days_of(appointment: Appointment) -> StaleDays:
         for moment in (appointment.starts_at, appointment.ends_at)
         for shift in (-1, 0, 1)
     }
-    return StaleDays(appointment.doctor_id, dates=frozenset(dates))
+    return StaleDays(appointment.doctor_id, dates=frozenset(dates), bookings_only=True)
 
 
 def overlap_error(error: IntegrityError) -> SlotUnavailable | None:

@@ -19,7 +19,7 @@ from domain.slot_search import (
     days_in_order,
     searched_doctors,
 )
-from services.slot_cache import DayKey, SlotCache
+from services.slot_cache import DayKey, SlotCache, Stamp
 
 # Days read from Redis at a time: about one date of a specialty's doctors.
 BATCH = 64
@@ -44,7 +44,7 @@ async def search_slots(
     async with sessions() as session:
         doctors = await searched_doctors(session, search)
     days = days_in_order(doctors, earliest.scan_from, search.end, search.clinic_id)
-    computed: dict[DayKey, tuple[int, bytes]] = {}
+    computed: dict[DayKey, tuple[Stamp, bytes]] = {}
     await _gather(sessions, cache, earliest, days, computed, now=now)
     await cache.store(computed)
     return SlotSearchPage(earliest.page(), doctors)
@@ -55,7 +55,7 @@ async def _gather(
     cache: SlotCache,
     earliest: EarliestSlots,
     days: Sequence[tuple[int, DayKey]],
-    computed: dict[DayKey, tuple[int, bytes]],
+    computed: dict[DayKey, tuple[Stamp, bytes]],
     *,
     now: datetime,
 ) -> None:

@@ -1,14 +1,18 @@
 """Computed slots in Redis, per doctor, clinic and date, for five minutes.
 
-A cached day counts only while nothing that decides it has changed. Three stamps per
-day say when that last happened: the doctor's (every day of theirs, e.g. deactivation
-or a booking), the doctor's weekday (a template of that weekday) and the doctor's date
-(an exception on it). After a change commits, the stamps it affects are set to a fresh
-value, larger than any handed out before (a counter that never falls behind Redis's
-clock). A day is stored with the largest of its three stamps as read before computing
-it, and is served only while that is still the largest. A read that began before a
-change committed may finish after it, but what it stores carries an older stamp and can
-never be served: a stale read cannot repopulate the cache.
+A cached day counts only while nothing that decides it has changed. Five stamps per
+day say when that last happened. Three for the doctor's schedule: the doctor's (every
+day of theirs, e.g. deactivation), the doctor's weekday (a template of that weekday) and
+the doctor's date (an exception on it). Two for who has which time (bookings,
+cancellations, holds): the doctor's and the date's. After a change commits, the stamps
+it affects are set to a fresh value, larger than any handed out before (a counter that
+never falls behind Redis's clock). A day is stored with the largest of its stamps as
+read before computing it, and is served only while that is still the largest. A read
+that began before a change committed may finish after it, but what it stores carries an
+older stamp and can never be served: a stale read cannot repopulate the cache. A day
+stale only by bookings still has the schedule right (it is stored with the largest
+schedule stamp too), which is all a booking asks of it: whether the time is taken is
+PostgreSQL's to decide (:attr:`CacheRead.schedules`).
 
 The same script announces each change on the ``slots:changed`` channel (services/slot_feed.py
 listens), after the stamps are set: whoever recomputes a day on hearing of it reads the
@@ -52,6 +56,9 @@ class StaleDays:
     every_day: bool = False
     weekdays: frozenset[int] = frozenset()
     dates: frozenset[date] = frozenset()
+    # Only who has which time changed (a booking, a cancellation, a hold), not the
+    # doctor's schedule.
+    bookings_only: bool = False
 
     def covers(self, day: date) -> bool:
         return self.every_day or day.isoweekday() in self.weekdays or day in self.dates
@@ -63,6 +70,7 @@ class StaleDays:
                 "everyDay": self.every_day,
                 "weekdays": sorted(self.weekdays),
                 "dates": sorted(day.isoformat() for day in self.dates),
+                "bookingsOnly": self.bookings_only,
             },
             separators=(",", ":"),
         )
@@ -75,14 +83,25 @@ class StaleDays:
             every_day=fields["everyDay"],
             weekdays=frozenset(fields["weekdays"]),
             dates=frozenset(date.fromisoformat(day) for day in fields["dates"]),
+            bookings_only=fields.get("bookingsOnly", False),
         )
 
 
 TTL_SECONDS = 300
 # A stamp must outlive the days stored under it; one that expires early only costs misses.
 STAMP_TTL_SECONDS = 86_400
+
+
+class Stamp(NamedTuple):
+    """What a day was computed under: the largest of its five stamps, and of its three
+    schedule stamps."""
+
+    latest: int
+    schedule: int
+
+
 # The stamp of a day read while Redis did not answer: computed, served, never stored.
-UNKNOWN_STAMP = -1
+UNKNOWN_STAMP = Stamp(-1, -1)
 _COUNTER = "slots:stamp"
 # The counter rises with every change to any doctor's slots: public responses cached
 # under a lower value are not served (services/public_responses.py).
@@ -116,28 +135,54 @@ def _date_stamp(doctor_id: uuid.UUID, day: date) -> str:
     return f"slots:stamp:{doctor_id}:{day.isoformat()}"
 
 
-def _stamps_of(key: DayKey) -> tuple[str, str, str]:
+def _booked_stamp(doctor_id: uuid.UUID) -> str:
+    return f"slots:booked:{doctor_id}"
+
+
+def _booked_date_stamp(doctor_id: uuid.UUID, day: date) -> str:
+    return f"slots:booked:{doctor_id}:{day.isoformat()}"
+
+
+def _stamps_of(key: DayKey) -> tuple[str, str, str, str, str]:
+    """The schedule's three stamps, then the bookings' two."""
     return (
         _doctor_stamp(key.doctor_id),
         _weekday_stamp(key.doctor_id, key.date.isoweekday()),
         _date_stamp(key.doctor_id, key.date),
+        _booked_stamp(key.doctor_id),
+        _booked_date_stamp(key.doctor_id, key.date),
     )
+
+
+def _stale_names(days: StaleDays) -> list[str]:
+    if days.bookings_only and not days.weekdays:
+        if days.every_day:
+            return [_booked_stamp(days.doctor_id)]
+        return [_booked_date_stamp(days.doctor_id, day) for day in days.dates]
+    if days.every_day:
+        return [_doctor_stamp(days.doctor_id)]
+    return [_weekday_stamp(days.doctor_id, weekday) for weekday in days.weekdays] + [
+        _date_stamp(days.doctor_id, day) for day in days.dates
+    ]
 
 
 def _day_key(key: DayKey) -> str:
     return f"slots:day:{key.doctor_id}:{key.clinic_id or 'all'}:{key.date.isoformat()}"
 
 
-def _encode(stamp: int, day: bytes) -> bytes:
-    # The stamp first: a stale day is recognised without reading its slots.
-    return b"%d\n" % stamp + day
+def _encode(stamp: Stamp, day: bytes) -> bytes:
+    # The stamps first: a stale day is recognised without reading its slots.
+    return b"%d %d\n" % stamp + day
 
 
 @dataclass(frozen=True, slots=True)
 class CacheRead:
     hits: dict[DayKey, bytes]  # each day as the domain encoded it
     # The stamp each missing day was read under; store it with what is computed.
-    stamps: dict[DayKey, int]
+    stamps: dict[DayKey, Stamp]
+    # Missing days stale only by bookings, as cached: their slot grid and time away are
+    # current, not which slots are free.
+    schedules: dict[DayKey, bytes]
 
 
 class SlotCache:
@@ -161,23 +206,29 @@ class SlotCache:
         except RedisError as error:
             logger.warning("slot cache unavailable, days computed: %s", type(error).__name__)
             _UNAVAILABLE.inc(len(where))
-            return CacheRead({}, dict.fromkeys(keys, UNKNOWN_STAMP))
+            return CacheRead({}, dict.fromkeys(keys, UNKNOWN_STAMP), {})
         hits: dict[DayKey, bytes] = {}
-        stamps: dict[DayKey, int] = {}
+        stamps: dict[DayKey, Stamp] = {}
+        schedules: dict[DayKey, bytes] = {}
         for key, places, place in where:
-            stamp = max(int(values[at] or 0) for at in places)
+            found = [int(values[at] or 0) for at in places]
+            schedule = max(found[:3])
+            stamp = Stamp(max(schedule, *found[3:]), schedule)
             day = values[place]
             if day is not None:
-                cached_stamp, _, encoded = day.partition(b"\n")
-                if int(cached_stamp) == stamp and (still_true is None or still_true(encoded)):
+                header, _, encoded = day.partition(b"\n")
+                latest, _, cached_schedule = header.partition(b" ")
+                if int(latest) == stamp.latest and (still_true is None or still_true(encoded)):
                     hits[key] = encoded
                     continue
+                if cached_schedule and int(cached_schedule) == schedule:
+                    schedules[key] = encoded
             stamps[key] = stamp
         _HITS.inc(len(hits))
         _MISSES.inc(len(stamps))
-        return CacheRead(hits, stamps)
+        return CacheRead(hits, stamps, schedules)
 
-    async def store(self, days: dict[DayKey, tuple[int, bytes]]) -> None:
+    async def store(self, days: dict[DayKey, tuple[Stamp, bytes]]) -> None:
         """Best effort: a day that could not be stored is computed again next time."""
         known = {key: value for key, value in days.items() if value[0] != UNKNOWN_STAMP}
         if not known:
@@ -190,10 +241,15 @@ class SlotCache:
         except RedisError as error:
             logger.warning("slot cache unavailable, days not stored: %s", type(error).__name__)
 
-    async def invalidate(self, doctor_ids: Iterable[uuid.UUID]) -> None:
+    async def invalidate(
+        self, doctor_ids: Iterable[uuid.UUID], *, bookings_only: bool = False
+    ) -> None:
         """Every cached day of these doctors. Call after the commit of the change."""
         await self.invalidate_days(
-            [StaleDays(doctor_id, every_day=True) for doctor_id in set(doctor_ids)]
+            [
+                StaleDays(doctor_id, every_day=True, bookings_only=bookings_only)
+                for doctor_id in set(doctor_ids)
+            ]
         )
 
     async def invalidate_days(self, stale: Iterable[StaleDays]) -> None:
@@ -202,11 +258,7 @@ class SlotCache:
         names: list[str] = []
         changes: list[str] = []
         for days in stale:
-            if days.every_day:
-                names.append(_doctor_stamp(days.doctor_id))
-            else:
-                names += [_weekday_stamp(days.doctor_id, weekday) for weekday in days.weekdays]
-                names += [_date_stamp(days.doctor_id, day) for day in days.dates]
+            names += _stale_names(days)
             if days.every_day or days.weekdays or days.dates:
                 changes.append(days.encode())
         if names:

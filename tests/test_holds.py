@@ -361,7 +361,7 @@ async def test_the_end_of_a_hold_is_announced_for_when_it_expires(
                                          OutboxMessage.available_at))
         ).all()  # fmt: skip
     assert rows == [("slot_hold_expired", {"doctor_id": str(doctor.id)}, expires_at)]
-    stamp = await redis.get(f"slots:stamp:{doctor.id}")
+    stamp = await redis.get(f"slots:booked:{doctor.id}")
 
     # Not due yet by the system's clock; when it is, the job restamps the doctor's days
     # (what tells those watching them that the slot is free).
@@ -370,7 +370,7 @@ async def test_the_end_of_a_hold_is_announced_for_when_it_expires(
         await session.execute(update(OutboxMessage).values(available_at=func.now()))
     assert await run_worker(worker_settings, sessions) == 1
 
-    assert int(await redis.get(f"slots:stamp:{doctor.id}")) > int(stamp)
+    assert int(await redis.get(f"slots:booked:{doctor.id}")) > int(stamp)
 
 
 async def test_holds_and_bookings_racing_for_one_slot_have_one_winner(

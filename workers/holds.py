@@ -10,4 +10,4 @@ async def slot_hold_expired(ctx: dict[str, Any], payload: dict[str, Any]) -> Non
     """Cached days already stop counting the hold by themselves; restamping them after
     it expired is what tells those who watch the doctor's slots. Harmless if the hold
     was booked or released before: the days are computed once more."""
-    await SlotCache(ctx["redis"]).invalidate([uuid.UUID(payload["doctor_id"])])
+    await SlotCache(ctx["redis"]).invalidate([uuid.UUID(payload["doctor_id"])], bookings_only=True)

@@ -36,7 +36,7 @@ async def waitlist_offer_expired(ctx: dict[str, Any], payload: dict[str, Any]) -
         return "answered already"
     expired, following = outcome
     # The hold is gone, or another patient's: cached days must say which.
-    await SlotCache(ctx["redis"]).invalidate([expired.doctor_id])
+    await SlotCache(ctx["redis"]).invalidate([expired.doctor_id], bookings_only=True)
     # Changed by the clock, on nobody's behalf: no actor, the job for a request id.
     trail = AuditTrail(caller=None, ip=None, request_id=str(ctx.get("job_id", "")))
     for action, entry in (("waitlist.expire", expired), ("waitlist.offer", following)):

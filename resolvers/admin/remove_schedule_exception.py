@@ -18,7 +18,7 @@ async def resolve_remove_schedule_exception(
     await context.slot_cache.invalidate_days([stale])
     if offered:
         # Held for those offered: every cached day of the doctor says so.
-        await context.slot_cache.invalidate([stale.doctor_id])
+        await context.slot_cache.invalidate([stale.doctor_id], bookings_only=True)
     for entry in offered:
         entry_changed(context.audit, "waitlist.offer", entry)
     return True

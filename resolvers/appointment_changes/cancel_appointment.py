@@ -30,7 +30,7 @@ async def resolve_cancel_appointment(
         offered = await offer_freed_slot(
             session, freed, clock.now(), context.services.settings.offer_minutes
         )
-    await context.slot_cache.invalidate([appointment.doctor_id])
+    await context.slot_cache.invalidate([appointment.doctor_id], bookings_only=True)
     changed(context.audit, "appointment.cancel", appointment)
     if offered is not None:
         entry_changed(context.audit, "waitlist.offer", offered)

@@ -27,7 +27,7 @@ async def resolve_reschedule_appointment(
         offered = await offer_freed_slot(
             session, freed, clock.now(), context.services.settings.offer_minutes
         )
-    await context.slot_cache.invalidate([appointment.doctor_id])
+    await context.slot_cache.invalidate([appointment.doctor_id], bookings_only=True)
     changed(context.audit, "appointment.reschedule", appointment)
     if offered is not None:
         entry_changed(context.audit, "waitlist.offer", offered)

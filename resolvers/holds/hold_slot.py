@@ -31,7 +31,9 @@ async def resolve_hold_slot(info: strawberry.Info[Context], input: HoldSlotInput
     async with audited(context.audit, "hold.create", "SlotHold"), context.sessions.begin() as s:
         held = await hold_slot(s, caller, request, context.services.settings.hold_minutes)
     hold = held.hold
-    await context.slot_cache.invalidate({hold.doctor_id, *(old.doctor_id for old in held.replaced)})
+    await context.slot_cache.invalidate(
+        {hold.doctor_id, *(old.doctor_id for old in held.replaced)}, bookings_only=True
+    )
     for old in held.replaced:
         hold_changed(context.audit, "hold.replace", old)
     hold_changed(context.audit, "hold.create", hold)

@@ -16,6 +16,6 @@ async def resolve_release_hold(info: strawberry.Info[Context], id: strawberry.ID
     ):
         hold, live = await release_hold(session, caller, hold_id)
     if live:
-        await context.slot_cache.invalidate([hold.doctor_id])
+        await context.slot_cache.invalidate([hold.doctor_id], bookings_only=True)
     hold_changed(context.audit, "hold.release", hold)
     return live

@@ -21,7 +21,7 @@ async def resolve_accept_waitlist_offer(
         entry, appointment = await accept(
             session, caller, entry_id, days=context.slot_cache, clinics=context.services.clinics
         )
-    await context.slot_cache.invalidate([appointment.doctor_id])
+    await context.slot_cache.invalidate([appointment.doctor_id], bookings_only=True)
     entry_changed(context.audit, "waitlist.accept", entry)
     changed(context.audit, "appointment.book", appointment)
     return Appointment.from_model(appointment)

@@ -17,7 +17,7 @@ async def resolve_leave_waitlist(info: strawberry.Info[Context], id: strawberry.
         left = await leave(session, caller, entry_id, context.services.settings.offer_minutes)
     if left.entry.offered_at is not None and left.changed:
         # A declined offer's hold is gone, or passed to the next patient.
-        await context.slot_cache.invalidate([left.entry.doctor_id])
+        await context.slot_cache.invalidate([left.entry.doctor_id], bookings_only=True)
     if left.changed:
         entry_changed(context.audit, "waitlist.leave", left.entry)
     if left.offered_next is not None:
