@@ -188,6 +188,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         outcome.ratio,
         outcome.rss_mb,
         outcome.overlaps,
+        processes=outcome.processes,
     )
     options.plots.mkdir(parents=True, exist_ok=True)
     drawn = [plots.latency_plot(report, options.plots) for report in outcome.reports]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.load import OK
-from bench.report.processes import ProcessRow
+from bench.report.processes import HIT_RATE, ProcessRow
 from bench.report.records import Ratio
 from bench.scheduling.reports import Report
 
@@ -24,7 +24,13 @@ class Sla:
 
 
 def slas(
-    book: Report | None, hit: Report | None, ratio: Ratio, rss_mb: float, overlaps: int
+    book: Report | None,
+    hit: Report | None,
+    ratio: Ratio,
+    rss_mb: float,
+    overlaps: int,
+    *,
+    processes: Sequence[ProcessRow],
 ) -> list[Sla]:
     """Each SLA of issue 15, passed or not; a scenario that could not run fails its SLA."""
     best_booking = max(
@@ -36,6 +42,14 @@ def slas(
     hit_500 = [row for row in (hit.rows if hit else []) if row.stats.load == "500 req/s"]
     hit_p99 = hit_500[0].stats.percentile(0.99) if hit_500 else math.nan
     hit_rate = hit_500[0].stats.achieved_rps if hit_500 else 0.0
+    deployed = [
+        row
+        for row in processes
+        if row.processes > 1 and row.open_p99_ms is not None and row.open_rps is not None
+    ]
+    held = [(hit_p99, hit_rate)] + [
+        (row.open_p99_ms or math.nan, row.open_rps or 0.0) for row in deployed
+    ]
     return [
         Sla(
             "bookAppointment on one process: >= 300/s with p99 < 50 ms, 0 overlaps",
@@ -45,9 +59,14 @@ def slas(
             + f"); {overlaps} overlapping appointments",
         ),
         Sla(
-            "availableSlots cache hit: p99 < 10 ms at 500 req/s",
-            hit_p99 < 10.0 and hit_rate >= 490.0,
-            f"p99 {hit_p99:,.1f} ms, {hit_rate:,.0f} req/s answered",
+            "availableSlots cache hit: p99 < 10 ms at 500 req/s (one process, or `serve` "
+            "as deployed: a process per core)",
+            any(p99 < 10.0 and rate >= 490.0 for p99, rate in held),
+            f"p99 {hit_p99:,.1f} ms, {hit_rate:,.0f} req/s answered by 1 process"
+            + "".join(
+                f"; p99 {row.open_p99_ms:,.1f} ms, {row.open_rps:,.0f} req/s by {row.processes}"
+                for row in deployed
+            ),
         ),
         Sla(
             f"API resident memory < {RSS_LIMIT_MB:g} MB under load",
@@ -91,12 +110,19 @@ def markdown(
     lines += [
         "#### Throughput with 1 and 2 API processes",
         "",
-        "| processes | scenario | closed-loop workers | OK/s | p99 ms | largest RSS MB |",
-        "|---:|---|---:|---:|---:|---:|",
+        "| processes | scenario | closed-loop workers | OK/s | p99 ms | largest RSS MB "
+        f"| open loop at {HIT_RATE:g} req/s: answered req/s, p99 ms |",
+        "|---:|---|---:|---:|---:|---:|---|",
     ]
     lines += [
         f"| {row.processes} | {row.scenario} | {row.workers} | {row.ok_per_s:,.0f} "
-        f"| {row.p99_ms:,.1f} | {row.rss_mb:.0f} |"
+        f"| {row.p99_ms:,.1f} | {row.rss_mb:.0f} | "
+        + (
+            f"{row.open_rps:,.0f}, {row.open_p99_ms:,.1f}"
+            if row.open_rps is not None and row.open_p99_ms is not None
+            else ""
+        )
+        + " |"
         for row in processes
     ]
     lines.append("")

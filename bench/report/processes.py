@@ -24,6 +24,13 @@ class ProcessRow:
     ok_per_s: float
     p99_ms: float
     rss_mb: float  # the largest API process's, after the row
+    # Cache hits only: the open loop at HIT_RATE (the SLA's load), p99 and rate answered.
+    open_p99_ms: float | None = None
+    open_rps: float | None = None
+
+
+# The slot-cache SLA's load: held by `serve` as deployed (as many processes as cores)?
+HIT_RATE = 500.0
 
 
 def rss_mb(pid: int) -> float:
@@ -40,7 +47,7 @@ async def measure(
     """Booking and cache-hit closed loops on ``server`` (started with ``processes``)."""
     options = dataclasses.replace(
         harness.options,
-        hit_loads=(Load(workers=workers // 2),),
+        hit_loads=(Load(workers=workers // 2), Load(rate=HIT_RATE)),
         book_loads=(Load(workers=workers),),
         attempts=1,
     )
@@ -72,7 +79,11 @@ async def measure(
 def _row(processes: int, scenario: str, report: Report, pid: int) -> ProcessRow:
     stats = report.rows[0].stats
     workers = int(stats.load.split()[0])
-    return ProcessRow(
+    row = ProcessRow(
         processes, scenario, workers, stats.count(OK) / stats.window_s, stats.percentile(0.99),
         rss_mb(pid),
     )  # fmt: skip
+    if len(report.rows) < 2:
+        return row
+    held = report.rows[1].stats
+    return dataclasses.replace(row, open_p99_ms=held.percentile(0.99), open_rps=held.achieved_rps)

@@ -90,6 +90,17 @@ class Bookings:
         harness.rng.shuffle(found)
         return found
 
+    async def look_at_days(self, slots: Sequence[FreeSlot]) -> None:
+        """Each slot's day through availableSlots (untimed), as a patient sees it before
+        booking: the booking then finds the day in the slot cache."""
+        harness = self._harness
+        token = harness.browsing_tokens(1)[0]
+        days = {
+            (uuid.UUID(slot.doctor_id), datetime.fromisoformat(slot.starts_at).date())
+            for slot in slots
+        }
+        await limited([harness.expect_ok(harness.slots_request(*day, token)) for day in days])
+
     def requests(
         self, slots: Sequence[FreeSlot], mutation: str = BOOK_MUTATION
     ) -> tuple[list[Request], Classify]:

@@ -87,12 +87,15 @@ async def book(harness: Harness, bookings: Bookings) -> Report:
     async def prepare(count: int) -> tuple[list[Request], Classify]:
         chosen = await bookings.free_slots(count)
         await harness.redis.flushdb()
+        await bookings.look_at_days(chosen)
         return bookings.requests(chosen)
 
     await harness.run_rows(report, "book", options.book_loads, prepare)
     report.notes += [
         "Free slots (available, starting 2 h or more from now) were collected from "
-        "availableSlots before each row (untimed), shuffled across doctors and days.",
+        "availableSlots before each row (untimed), shuffled across doctors and days. After "
+        "Redis is flushed, each of their days is asked for once more (untimed), as a "
+        "patient looks at the day before booking; bookings then make it stale for each other.",
         "Each booking sends an idempotency key, as a client that retries should.",
     ]
     return report
