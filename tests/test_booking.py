@@ -367,6 +367,15 @@ async def test_concurrent_overlapping_inserts_of_different_lengths(
     assert 1 <= sum(results) < 30
 
 
+# A booking whose slot the cached day vouches for: one transaction, then the audit row.
+A_BOOKING = [
+    "BEGIN ISOLATION LEVEL",
+    "DELETE FROM slot_holds",
+    "INSERT INTO appointments",
+    "INSERT INTO outbox",
+    "COMMIT;",
+    "INSERT INTO audit_log",
+]
 ADD_EXCEPTION = """
 mutation Away($input: ScheduleExceptionInput!) { addScheduleException(input: $input) { id } }
 """
@@ -407,14 +416,7 @@ async def test_a_day_stale_only_by_bookings_still_vouches_for_its_schedule(
         )
 
     assert other["data"]["bookAppointment"]["status"] == "SCHEDULED"
-    assert _sent(trips) == [
-        "BEGIN ISOLATION LEVEL",
-        "DELETE FROM slot_holds",
-        "INSERT INTO appointments",
-        "INSERT INTO outbox",
-        "COMMIT;",
-        "INSERT INTO audit_log",
-    ]
+    assert _sent(trips) == A_BOOKING
     assert [e["message"] for e in taken["errors"]] == [
         "Sorry, that time was just taken. Please choose another slot."
     ]
@@ -462,14 +464,7 @@ async def test_booking_a_slot_just_seen_costs_one_transaction_on_one_connection(
     # No pre-ping, no idempotency SELECT, no savepoint, no zone or day read: the slot came from the
     # cached day and the clinic's zone from the directory; expired holds on the time are
     # taken over (domain/slot_claims.py); the audit row goes alone.
-    assert _sent(trips) == [
-        "BEGIN ISOLATION LEVEL",
-        "DELETE FROM slot_holds",
-        "INSERT INTO appointments",
-        "INSERT INTO outbox",
-        "COMMIT;",
-        "INSERT INTO audit_log",
-    ]
+    assert _sent(trips) == A_BOOKING
     assert statements.count == 4
     # A retry: the key's conflict in the INSERT, then the booking it made. The booking
     # made the cached day stale by bookings only: its schedule still vouches for the slot.
