@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import exists, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enums import AppointmentStatus, Role
 from db.models import Appointment, Clinic, DoctorClinic
@@ -192,8 +192,12 @@ async def _why_taken(
 _INSERT_UNLESS_TAKEN = insert(Appointment).on_conflict_do_nothing().returning(Appointment)
 
 
+class _HeldThere(Exception):
+    """A hold's claim refused the booking, and expired holds were not cleared first."""
+
+
 async def _insert_unless_taken(
-    session: AsyncSession, values: dict[str, object]
+    session: AsyncSession, values: dict[str, object], *, expired_cleared: bool
 ) -> Appointment | None:
     """The new appointment, or None when a booking of the doctor, of the patient or
     with the same idempotency key stands in the way.
@@ -209,9 +213,35 @@ async def _insert_unless_taken(
         if "fk_appointments_patient_id_patients" in str(error.orig):
             raise BadUserInput("No patient has that id.") from None
         if "ex_slot_claims_doctor_no_overlap" in str(error.orig):
-            # A live hold has the time (domain.slot_claims); the transaction is over.
+            # A hold has the time (domain.slot_claims); the transaction is over.
+            if not expired_cleared:
+                raise _HeldThere from None
             raise SlotUnavailable(SLOT_TAKEN) from None
         raise
+
+
+async def book_and_commit(
+    sessions: async_sessionmaker[AsyncSession],
+    caller: Caller,
+    request: BookingRequest,
+    *,
+    days: SlotCache,
+    clinics: ClinicDirectory,
+) -> Appointment:
+    """:func:`book` in a transaction of its own, committed. Expired holds almost never
+    lie in the way, so the first try does not delete them first (a statement every
+    booking would pay for nothing); when a hold's claim refuses the insert, the booking
+    is tried once more, taking over the expired holds on its time, in a new transaction."""
+    for expired_cleared in (request.hold_id is not None, True):
+        try:
+            async with sessions.begin() as session:
+                return await book(
+                    session, caller, request, days=days, clinics=clinics,
+                    clear_expired_first=expired_cleared,
+                )  # fmt: skip
+        except _HeldThere:
+            continue
+    raise AssertionError("the second try clears expired holds first")
 
 
 async def book(
@@ -221,9 +251,12 @@ async def book(
     *,
     days: SlotCache,
     clinics: ClinicDirectory,
+    clear_expired_first: bool = True,
 ) -> Appointment:
     """Books the slot, or returns the appointment an earlier call with the same
-    idempotency key made for the same request (CONFLICT for another). Does not commit."""
+    idempotency key made for the same request (CONFLICT for another). Does not commit.
+    Without ``clear_expired_first``, a hold met on the time, expired or not, raises
+    :class:`_HeldThere` (:func:`book_and_commit` tries again)."""
     patient_id = patient_to_book_for(caller, request.patient_id)
     if request.reason is not None and len(request.reason) > MAX_REASON_LENGTH:
         raise BadUserInput(f"`reason` is longer than {MAX_REASON_LENGTH} characters.")
@@ -245,7 +278,8 @@ async def book(
             patient_id,
             (request.doctor_id, request.clinic_id, starts_at),
         )
-    await clear_expired(session, request.doctor_id, starts_at, ends_at, now)
+    if clear_expired_first:
+        await clear_expired(session, request.doctor_id, starts_at, ends_at, now)
     values = {
         "patient_id": patient_id,
         "doctor_id": request.doctor_id,
@@ -258,7 +292,7 @@ async def book(
         "created_at": now,
         "updated_at": now,
     }
-    appointment = await _insert_unless_taken(session, values)
+    appointment = await _insert_unless_taken(session, values, expired_cleared=clear_expired_first)
     if appointment is None:
         # What stopped it has committed (PostgreSQL waited for it), so it is visible.
         if request.idempotency_key is not None:

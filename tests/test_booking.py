@@ -370,7 +370,6 @@ async def test_concurrent_overlapping_inserts_of_different_lengths(
 # A booking whose slot the cached day vouches for: one transaction, then the audit row.
 A_BOOKING = [
     "BEGIN ISOLATION LEVEL",
-    "DELETE FROM slot_holds",
     "INSERT INTO appointments",
     "INSERT INTO outbox",
     "COMMIT;",
@@ -462,15 +461,14 @@ async def test_booking_a_slot_just_seen_costs_one_transaction_on_one_connection(
     assert replayed == booked
     assert booked["data"]["bookAppointment"]["startsAt"] == starts.isoformat()
     # No pre-ping, no idempotency SELECT, no savepoint, no zone or day read: the slot came from the
-    # cached day and the clinic's zone from the directory; expired holds on the time are
-    # taken over (domain/slot_claims.py); the audit row goes alone.
+    # cached day and the clinic's zone from the directory; no expired hold is looked for
+    # unless one is met (test_holds.py); the audit row goes alone.
     assert _sent(trips) == A_BOOKING
-    assert statements.count == 4
+    assert statements.count == 3
     # A retry: the key's conflict in the INSERT, then the booking it made. The booking
     # made the cached day stale by bookings only: its schedule still vouches for the slot.
     assert _sent(replay_trips) == [
         "BEGIN ISOLATION LEVEL",
-        "DELETE FROM slot_holds",
         "INSERT INTO appointments",
         "SELECT appointments.id, appointments.patient_id,",
         "COMMIT;",

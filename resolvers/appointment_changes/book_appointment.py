@@ -2,7 +2,7 @@ from datetime import datetime
 
 import strawberry
 
-from domain.booking import BookingRequest, book, stale_days_of
+from domain.booking import BookingRequest, book_and_commit, stale_days_of
 from resolvers.appointment_changes.audit import audited_change, changed
 from schema.context import Context
 from schema.ids import parse_id
@@ -44,12 +44,13 @@ async def resolve_book_appointment(
         idempotency_key=input.idempotency_key,
         hold_id=parse_id(input.hold_id, "holdId") if input.hold_id else None,
     )
-    async with (
-        audited_change(context.audit, "appointment.book"),
-        context.sessions.begin() as session,
-    ):
-        appointment = await book(
-            session, caller, request, days=context.slot_cache, clinics=context.services.clinics
+    async with audited_change(context.audit, "appointment.book"):
+        appointment = await book_and_commit(
+            context.sessions,
+            caller,
+            request,
+            days=context.slot_cache,
+            clinics=context.services.clinics,
         )
     await context.slot_cache.invalidate_days([stale_days_of(appointment)])
     if request.hold_id is not None:
