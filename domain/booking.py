@@ -13,23 +13,26 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 
 from db.enums import AppointmentStatus, Role
+from db.ids import uuid7
 from db.models import Appointment, Clinic, DoctorClinic
 from domain.availability import load_doctor_days
 from domain.caller import Caller
 from domain.clock import clock
 from domain.day_slots import DaySlots
-from domain.outbox import Topic, announce
+from domain.outbox import Topic, announcing
 from domain.slot_claims import clear_expired, use_hold
 from domain.timezones import stored_zone
 from services.clinic_directory import ClinicDirectory
 from services.errors import BadUserInput, Conflict, Forbidden, SlotUnavailable
 from services.slot_cache import DayKey, SlotCache, StaleDays
+from services.tracing import current_trace_parent
 
 MAX_REASON_LENGTH = 2000
 SLOT_TAKEN = "Sorry, that time was just taken. Please choose another slot."
@@ -188,8 +191,23 @@ async def _why_taken(
     return SlotUnavailable(PATIENT_BUSY if patient_busy else SLOT_TAKEN)
 
 
-# Built once: statement construction costs more than the round trip.
-_INSERT_UNLESS_TAKEN = insert(Appointment).on_conflict_do_nothing().returning(Appointment)
+# The values a booking gives; the rest are the columns' defaults.
+_BOOKED_COLUMNS = (
+    "id", "patient_id", "doctor_id", "clinic_id", "starts_at", "ends_at", "reason",
+    "idempotency_key", "booked_by_user_id", "created_at", "updated_at",
+)  # fmt: skip
+_BOOKED = (
+    insert(Appointment)
+    .values({name: bindparam(name) for name in _BOOKED_COLUMNS})
+    .on_conflict_do_nothing()
+    .returning(*Appointment.__table__.c)
+    .cte("booked")
+)
+# Built once (statement construction costs more than the round trip): the appointment
+# and its APPOINTMENT_BOOKED message in one statement, the message only if it was booked.
+_INSERT_UNLESS_TAKEN = select(aliased(Appointment, _BOOKED)).add_cte(
+    announcing(_BOOKED, Topic.APPOINTMENT_BOOKED, "appointment_id")
+)
 
 
 class _HeldThere(Exception):
@@ -281,6 +299,7 @@ async def book(
     if clear_expired_first:
         await clear_expired(session, request.doctor_id, starts_at, ends_at, now)
     values = {
+        "id": uuid7(),
         "patient_id": patient_id,
         "doctor_id": request.doctor_id,
         "clinic_id": request.clinic_id,
@@ -291,6 +310,7 @@ async def book(
         "booked_by_user_id": caller.user_id,
         "created_at": now,
         "updated_at": now,
+        "trace_parent": current_trace_parent(),
     }
     appointment = await _insert_unless_taken(session, values, expired_cleared=clear_expired_first)
     if appointment is None:
@@ -300,7 +320,6 @@ async def book(
             if earlier is not None:
                 return _replayed(earlier, request, patient_id)
         raise await _why_taken(session, request.doctor_id, patient_id, starts_at, ends_at)
-    announce(session, Topic.APPOINTMENT_BOOKED, {"appointment_id": str(appointment.id)})
     return appointment
 
 

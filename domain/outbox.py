@@ -4,6 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import CTE, String, bindparam, cast, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import OutboxMessage
@@ -41,3 +42,22 @@ def announce(
     if available_at is not None:
         message.available_at = available_at
     session.add(message)
+
+
+def announcing(inserted: CTE, topic: Topic, key: str) -> CTE:
+    """The outbox INSERT for a data-modifying CTE that returns ``id``: one message per
+    row it inserted, payload ``{key: id}``, so a change and its event go in one
+    statement (one round trip, no unit-of-work flush). Binds ``trace_parent``: pass
+    :func:`current_trace_parent`."""
+    return (
+        insert(OutboxMessage)
+        .from_select(
+            ["topic", "payload", "trace_parent"],
+            select(
+                literal(topic.value, String),
+                func.jsonb_build_object(key, cast(inserted.c.id, String)),
+                bindparam("trace_parent", type_=String),
+            ),
+        )
+        .cte(f"{inserted.name}_announced")
+    )
