@@ -374,3 +374,36 @@ async def test_a_pages_audit_rows_go_in_one_execution(
         "patient.records.read",
         *["record.document_url.issued"] * 50,
     ]
+
+
+@pytest.mark.parametrize(
+    ("selection", "linked"),
+    [
+        ("node { ...R } } } } } fragment R on MedicalRecord { documentUrl }", True),
+        ("node { ... on MedicalRecord { documentUrl } } } } } }", True),
+        ("node { title } } } } }", False),
+    ],
+)
+async def test_links_are_issued_when_a_fragment_asks_and_only_then(
+    client: httpx.AsyncClient,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    selection: str,
+    linked: bool,
+) -> None:
+    pat, _, _ = await _patient_with_records(sessions, settings, 2)
+    query = "query P($id: ID!) { patient(id: $id) { records { edges { " + selection
+
+    body = await graphql(client, query, {"id": str(pat.profile_id)}, token=pat.token)
+
+    assert "errors" not in body, body
+    nodes = [edge["node"] for edge in body["data"]["patient"]["records"]["edges"]]
+    assert len(nodes) == 2
+    assert all(("documentUrl" in node) is linked for node in nodes)
+    async with sessions() as session:
+        issued = await session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "record.document_url.issued")
+        )
+    assert issued == (2 if linked else 0)
