@@ -27,10 +27,12 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from db import models
 from db.enums import RecordType
+from domain.pagination import Cursor
 from loaders.records import DocumentRef
 from schema.fast_executor import FastExecutor
 from schema.scalars import SCALAR_OVERRIDES
 from schema.types.connection import Connection, Edge, PageInfo
+from schema.types.doctor import Doctor
 from schema.types.record import MedicalRecord
 
 RECORDS = 50
@@ -80,7 +82,7 @@ def _records() -> list[MedicalRecord]:
             s3_key=f"patients/{patient_id}/{record_id}/report_{n:03}.pdf",
             uploaded_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=n),
         )
-        records.append(MedicalRecord.from_model(row, doctor))
+        records.append(MedicalRecord.from_model(row, Doctor.from_model(doctor)))
     return records
 
 
@@ -91,8 +93,13 @@ RECORD_OBJECTS = _records()
 class Query:
     @strawberry.field
     async def records(self) -> Connection[MedicalRecord]:
-        edges = [Edge(cursor=str(n), node=record) for n, record in enumerate(RECORD_OBJECTS)]
-        return Connection(edges=edges, page_info=PageInfo(has_next_page=False, end_cursor=None))
+        edges = [Edge(node=record, row=record, cursor_of=_cursor) for record in RECORD_OBJECTS]
+        page_info = PageInfo(has_next_page=False, last_row=None, cursor_of=_cursor)
+        return Connection(edges=edges, page_info=page_info)
+
+
+def _cursor(record: MedicalRecord) -> Cursor:
+    return Cursor(record.uploaded_at, str(record.id))
 
 
 async def _execute(

@@ -1,23 +1,57 @@
 """The audit trail (HIPAA 164.312(b)): who touched which patient's data, and the outcome.
 
 Entries gather during a request and are written together at its end: one
-statement per request, not one per field.
+statement per request, not one per field, and one execution of it: the rows go as
+arrays through ``unnest`` (an executemany of a page's 52 rows cost the API ~1 ms of
+CPU and PostgreSQL 52 INSERTs). The statement is built once, at import: building a
+Core statement costs more CPU than running it.
 """
 
 import uuid
-from dataclasses import dataclass, field, replace
-from typing import cast
+from dataclasses import dataclass, field
+from typing import NamedTuple, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import String, Table, Uuid, bindparam, func, insert, select
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects.postgresql import ARRAY, INET
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enums import AuditOutcome, Role
 from db.models import AuditEntry
 from domain.caller import Caller
 
+# The columns that differ from row to row, each sent as one array.
+_PER_ROW = (
+    "actor_user_id",
+    "actor_role",
+    "action",
+    "patient_id",
+    "resource_type",
+    "resource_id",
+    "outcome",
+)
+_UUIDS = frozenset({"actor_user_id", "patient_id"})
+_ROWS = (
+    func.unnest(
+        *(bindparam(name, type_=ARRAY(Uuid() if name in _UUIDS else String())) for name in _PER_ROW)
+    )
+    .table_valued(*_PER_ROW)
+    .render_derived()
+)
+INSERT_AUDIT_ROWS = insert(cast(Table, AuditEntry.__table__)).from_select(
+    [*_PER_ROW, "ip", "request_id"],
+    select(
+        *(_ROWS.c[name] for name in _PER_ROW),
+        sql_cast(bindparam("ip", type_=String()), INET),
+        bindparam("request_id", type_=String()),
+    ),
+)
 
-@dataclass(frozen=True, slots=True)
-class AuditEvent:
+
+class AuditEvent(NamedTuple):
+    """One row of the trail. A named tuple: immutable, and made in a fifth of a frozen
+    dataclass's time (a page of records adds one per link)."""
+
     action: str
     outcome: AuditOutcome
     patient_id: uuid.UUID | None = None
@@ -37,7 +71,7 @@ class AuditTrail:
 
     def record(self, event: AuditEvent) -> None:
         if event.actor_user_id is None and self.caller is not None:
-            event = replace(event, actor_user_id=self.caller.user_id, actor_role=self.caller.role)
+            event = event._replace(actor_user_id=self.caller.user_id, actor_role=self.caller.role)
         self.events.append(event)
 
     def allowed(
@@ -70,14 +104,18 @@ class AuditTrail:
         resource_type: str,
         resource_id: object,
     ) -> None:
+        # record()'s attribution, made at construction: a page adds 50 of these.
         resource = resource_id if resource_id is not None else patient_id
-        self.record(
+        caller = self.caller
+        self.events.append(
             AuditEvent(
                 action=action,
                 outcome=outcome,
                 patient_id=patient_id,
                 resource_type=resource_type,
                 resource_id=None if resource is None else str(resource),
+                actor_user_id=None if caller is None else caller.user_id,
+                actor_role=None if caller is None else caller.role,
             )
         )
 
@@ -85,31 +123,29 @@ class AuditTrail:
         """The same trail, with events attributed to ``caller``."""
         return AuditTrail(caller=caller, ip=self.ip, request_id=self.request_id, events=self.events)
 
-    def rows(self) -> list[dict[str, object]]:
-        return [
-            {
-                "actor_user_id": event.actor_user_id,
-                "actor_role": event.actor_role,
-                "action": event.action,
-                "patient_id": event.patient_id,
-                "resource_type": event.resource_type,
-                "resource_id": event.resource_id,
-                "outcome": event.outcome,
-                "ip": self.ip,
-                "request_id": self.request_id,
-            }
-            for event in self.events
-        ]
+    def columns(self) -> dict[str, object]:
+        """The parameters of :data:`INSERT_AUDIT_ROWS`: a list per column, a row per event."""
+        events = self.events
+        return {
+            "actor_user_id": [event.actor_user_id for event in events],
+            "actor_role": [None if e.actor_role is None else e.actor_role.value for e in events],
+            "action": [event.action for event in events],
+            "patient_id": [event.patient_id for event in events],
+            "resource_type": [event.resource_type for event in events],
+            "resource_id": [event.resource_id for event in events],
+            "outcome": [event.outcome.value for event in events],
+            "ip": self.ip,
+            "request_id": self.request_id,
+        }
 
     async def flush(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         if not self.events:
             return
-        rows = self.rows()
+        parameters = self.columns()
         self.events.clear()
         async with sessions() as session:
-            # A Core insert of plain rows: the ORM's bulk machinery buys nothing here.
             # One statement, atomic by itself: on the request's connection it runs
             # without a transaction around it (one round trip); a pooled session
             # commits it.
-            await session.execute(insert(cast(Table, AuditEntry.__table__)), rows)
+            await session.execute(INSERT_AUDIT_ROWS, parameters)
             await session.commit()

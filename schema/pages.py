@@ -1,10 +1,16 @@
 """Page arguments of every connection, read one way: ``first`` (default 20) and ``after``;
 and whether a page's nodes ask for a field, so it can be filled for the whole page at once."""
 
-from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
-from strawberry.types.nodes import Selection
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLResolveInfo,
+    InlineFragmentNode,
+    SelectionSetNode,
+)
 
 from domain.pagination import Cursor
 
@@ -21,14 +27,27 @@ def cursor(after: str | None) -> Cursor | None:
 
 def selects(info: Any, name: str) -> bool:
     """Whether the field being resolved selects ``name`` anywhere below it (through
-    fragments too): for a connection, whether its nodes ask for that field."""
-    return _selects(info.selected_fields, name)
+    fragments too): for a connection, whether its nodes ask for that field. Read from
+    graphql-core's nodes: Strawberry's ``selected_fields`` converts the whole selection
+    (arguments, directives) into objects first, 0.2 ms of a records page."""
+    raw: GraphQLResolveInfo[Any] = info._raw_info
+    return any(_selects(node.selection_set, name, raw.fragments) for node in raw.field_nodes)
 
 
-def _selects(selections: Iterable[Selection], name: str) -> bool:
-    for selection in selections:
-        if getattr(selection, "name", None) == name:
+def _selects(
+    selection_set: SelectionSetNode | None,
+    name: str,
+    fragments: dict[str, FragmentDefinitionNode],
+) -> bool:
+    if selection_set is None:
+        return False
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode) and selection.name.value == name:
             return True
-        if _selects(selection.selections, name):
+        if isinstance(selection, FragmentSpreadNode):
+            below: SelectionSetNode | None = fragments[selection.name.value].selection_set
+        else:
+            below = cast("FieldNode | InlineFragmentNode", selection).selection_set
+        if _selects(below, name, fragments):
             return True
     return False

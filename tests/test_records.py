@@ -2,11 +2,14 @@
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Insert, Select, event, func, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.sql.base import Generative
 
 from db.enums import AppointmentStatus, RecordStatus, RecordType, Role
 from db.models import AuditEntry, Doctor, MedicalRecord, Patient
@@ -305,3 +308,102 @@ async def test_a_doctors_day_with_records_costs_at_most_five_statements(
     assert schedule[0]["patient"]["records"]["edges"][0]["node"]["title"] == "Rx 0"
     # The day, its patients, their records with doctors, and the audit rows.
     assert log.count == 4
+
+
+async def test_a_page_of_records_builds_no_sql_statement(
+    client: httpx.AsyncClient,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The patient, records and audit statements are built once, at import, with bound
+    parameters: building one (select(), where(), join()...) cost more CPU than running it."""
+    pat, _, doctor = await _patient_with_records(sessions, settings, 3)
+    variables = {"id": str(pat.profile_id), "first": 10}
+    await graphql(client, RECORDS, variables, token=doctor.token)
+    built: list[str] = []
+
+    def counting(cls: type, method: str) -> None:
+        original = getattr(cls, method)
+
+        def wrapper(self: object, *args: object, **kwargs: object) -> object:
+            built.append(f"{type(self).__name__}.{method}")
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, method, wrapper)
+
+    counting(Select, "__init__")
+    counting(Insert, "__init__")
+    counting(Generative, "_generate")
+
+    body = await graphql(client, RECORDS, variables, token=doctor.token)
+
+    assert len(body["data"]["patient"]["records"]["edges"]) == 3
+    assert built == []
+
+
+async def test_a_pages_audit_rows_go_in_one_execution(
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    """52 rows (the patient, the page, 50 links) as arrays through unnest: one statement
+    executed once, not an executemany of 52 INSERTs."""
+    pat, _, doctor = await _patient_with_records(sessions, settings, 50)
+    variables = {"id": str(pat.profile_id), "first": 50}
+    inserts: list[tuple[bool, Any]] = []
+
+    def record(
+        _: object, __: object, statement: str, parameters: Any, ___: object, many: bool
+    ) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO AUDIT_LOG"):
+            inserts.append((many, parameters))
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        await graphql(client, RECORDS, variables, token=doctor.token)
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+
+    assert len(inserts) == 1
+    many, parameters = inserts[0]
+    assert not many
+    assert [len(value) for value in parameters if isinstance(value, list)] == [52] * 7
+    async with sessions() as session:
+        actions = (await session.scalars(select(AuditEntry.action).order_by(AuditEntry.id))).all()
+    assert actions[-52:] == [
+        "patient.read",
+        "patient.records.read",
+        *["record.document_url.issued"] * 50,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("selection", "linked"),
+    [
+        ("node { ...R } } } } } fragment R on MedicalRecord { documentUrl }", True),
+        ("node { ... on MedicalRecord { documentUrl } } } } } }", True),
+        ("node { title } } } } }", False),
+    ],
+)
+async def test_links_are_issued_when_a_fragment_asks_and_only_then(
+    client: httpx.AsyncClient,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    selection: str,
+    linked: bool,
+) -> None:
+    pat, _, _ = await _patient_with_records(sessions, settings, 2)
+    query = "query P($id: ID!) { patient(id: $id) { records { edges { " + selection
+
+    body = await graphql(client, query, {"id": str(pat.profile_id)}, token=pat.token)
+
+    assert "errors" not in body, body
+    nodes = [edge["node"] for edge in body["data"]["patient"]["records"]["edges"]]
+    assert len(nodes) == 2
+    assert all(("documentUrl" in node) is linked for node in nodes)
+    async with sessions() as session:
+        issued = await session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "record.document_url.issued")
+        )
+    assert issued == (2 if linked else 0)

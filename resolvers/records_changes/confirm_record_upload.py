@@ -3,6 +3,7 @@ import strawberry
 from domain.record_confirmation import confirm_record
 from schema.context import Context
 from schema.ids import parse_id
+from schema.types.doctor import Doctor
 from schema.types.record import MedicalRecord
 from services.errors import Forbidden, NotFound
 
@@ -29,4 +30,6 @@ async def resolve_confirm_record_upload(
         resource_type="MedicalRecord",
         resource_id=record.id,
     )
-    return MedicalRecord.from_model(record, doctor)
+    return MedicalRecord.from_model(
+        record, Doctor.from_model(doctor) if doctor is not None else None
+    )

@@ -50,7 +50,7 @@ from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from schema.fast_executor.plan import Plan, Shape, Step, make_plan, strawberry_field_of
+from schema.fast_executor.plan import Plan, Shape, Step, make_plan
 
 _MISSING = object()
 
@@ -140,7 +140,7 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         awaitable_fields: list[str] = []
         is_awaitable = self.is_awaitable
         parent_name = parent_type.name
-        counts = [0, 0, 0]  # plain, direct, resolved
+        plain = direct = resolved = 0  # fields filled each way, for FIELD_COUNTS
         try:
             for step in plan.steps:
                 name = step.response_name
@@ -160,11 +160,11 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
                             and result is not _MISSING
                             and result is not Undefined
                         ):
-                            counts[0] += 1
+                            plain += 1
                             results[name] = result
                             continue
                     elif value is None and step.attribute in instance and not step.non_null:
-                        counts[0] += 1
+                        plain += 1
                         results[name] = None
                         continue
                     result = _MISSING
@@ -174,19 +174,28 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
                     elif readable:
                         assert instance is not None
                         value = instance.get(step.attribute, _MISSING)
-                        if value is not _MISSING:
+                        if (
+                            shape is Shape.OBJECT
+                            and value is not None
+                            and value is not _MISSING
+                            and not isinstance(value, Exception)
+                        ):
+                            # An object under an object (a record's doctor, an edge's
+                            # node), inlined: _read and _complete's branch for it.
+                            result = self._object(step, value, Path(path, name, parent_name))
+                        elif value is not _MISSING:
                             result = self._read(step, value, path, parent_name)
                     if result is not _MISSING:
-                        counts[0] += 1
+                        plain += 1
                         if shape <= Shape.LEAF_LIST:  # never awaitable
                             results[name] = result
                             continue
                 elif shape is Shape.DIRECT:
-                    counts[1] += 1
+                    direct += 1
                     field_path = Path(path, name, parent_name)
                     result = self._call(step, parent_type, source, field_path, position_context)
                 if result is _MISSING:
-                    counts[2] += 1
+                    resolved += 1
                     result = self.execute_field(
                         parent_type,
                         source,
@@ -204,9 +213,9 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
                 self.settle_in_background([results[name] for name in awaitable_fields])
             raise
         finally:
-            FIELD_COUNTS.plain += counts[0]
-            FIELD_COUNTS.direct += counts[1]
-            FIELD_COUNTS.resolved += counts[2]
+            FIELD_COUNTS.plain += plain
+            FIELD_COUNTS.direct += direct
+            FIELD_COUNTS.resolved += resolved
 
         if not awaitable_fields:
             return results
@@ -244,11 +253,9 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
             if step.info_name is None:
                 result = function(source) if step.passes_self else function()
             else:
-                info = self.build_resolve_info(field_def, to_nodes(details), parent_type, path)
+                info = self.build_resolve_info(field_def, step.nodes, parent_type, path)
                 assert self._info_class is not None
-                strawberry_info = self._info_class(
-                    _raw_info=info, _field=strawberry_field_of(field_def)
-                )
+                strawberry_info = self._info_class(_raw_info=info, _field=step.strawberry_field)
                 arguments = {step.info_name: strawberry_info}
                 result = (
                     function(source, **arguments) if step.passes_self else function(**arguments)
@@ -314,6 +321,22 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         except Exception as raw_error:  # noqa: BLE001  (graphql-core's: any error is the field's)
             self.handle_field_error(raw_error, return_type, details, path)
             return None
+
+    def _object(self, step: Step, value: Any, path: Path) -> Any:
+        """:meth:`_read` of an object that is there (not null, not an error)."""
+        assert step.field_def is not None
+        try:
+            completed = self._run_plan(
+                step.sub_plan or self._sub_plan(step), step.named_type, value, path, None
+            )
+        except Exception as raw_error:  # noqa: BLE001  (graphql-core's: any error is the field's)
+            self.handle_field_error(raw_error, step.field_def.type, step.field_details_list, path)
+            return None
+        if self.is_awaitable(completed):
+            return self._await_completed(
+                completed, step.field_def.type, step.field_details_list, path
+            )
+        return completed
 
     def _read(self, step: Step, value: Any, path: Path | None, parent: str) -> Any:
         """A plain read's completed value (errors handled as ``execute_field`` handles

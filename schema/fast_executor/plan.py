@@ -6,6 +6,7 @@ from enum import IntEnum
 from typing import Any
 
 from graphql import (
+    FieldNode,
     GraphQLField,
     GraphQLList,
     GraphQLNonNull,
@@ -15,6 +16,7 @@ from graphql import (
     is_object_type,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.execution.executor import to_nodes
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
@@ -66,10 +68,13 @@ class Step:
     named_type: Any = None  # under the NonNull and List wrappers
     non_null: bool = False
     item_non_null: bool = False
-    # Direct calls: the function, and how Strawberry would pass self and info.
+    # Direct calls: the function, and how Strawberry would pass self and info; the
+    # field's nodes and Strawberry field, which every info of the step holds.
     function: Callable[..., Any] | None = None
     passes_self: bool = False
     info_name: str | None = None
+    nodes: list[FieldNode] = field(default_factory=list)
+    strawberry_field: StrawberryField | None = None
     # Objects: their selection set and its plan, made at first use.
     sub_fields: GroupedFieldSet | None = None
     sub_plan: Plan | None = None
@@ -143,6 +148,8 @@ def _direct_step(step: Step, strawberry_field: StrawberryField) -> Step:
     step.function = resolver.wrapped_func
     step.passes_self = resolver.self_parameter is not None
     step.info_name = resolver.info_parameter.name if resolver.info_parameter else None
+    step.nodes = to_nodes(step.field_details_list)
+    step.strawberry_field = strawberry_field
     return step
 
 

@@ -91,10 +91,14 @@ class Patient:
                 [document_ref(record) for record in records],
             )
         link_of = {record.id: link for record, link in zip(records, links, strict=True)}
+        # One object per doctor of the page, shared by their records.
+        doctors = {id_: Doctor.from_model(doctor) for id_, doctor in result.doctors.items()}
         return Connection.from_page(
             result.page,
             lambda record: MedicalRecord.from_model(
-                record, result.doctor_of(record), link_of[record.id]
+                record,
+                doctors[record.doctor_id] if record.doctor_id is not None else None,
+                link_of[record.id],
             ),
             record_cursor,
         )

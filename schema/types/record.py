@@ -5,7 +5,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from db import models
-from domain.records import ListedDoctor, ListedRecord
+from domain.records import ListedRecord
 from loaders.records import DocumentRef
 from schema.context import Context
 from schema.types.doctor import Doctor
@@ -24,19 +24,16 @@ class MedicalRecord:
     sha256: str | None = strawberry.field(
         description="The hex SHA-256 declared at upload, which the stored bytes matched."
     )
+    # Read with the record (one statement for the page), made once per doctor of a
+    # page: a plain field, no awaiting, no resolver call per record.
+    doctor: Doctor | None
     row: strawberry.Private[models.MedicalRecord | ListedRecord]
-    # Read with the record (one statement for the page): plain fields, no awaiting.
-    doctor_row: strawberry.Private[models.Doctor | ListedDoctor | None]
     # Issued for the whole page by Patient.records when its nodes ask for it.
     link: strawberry.Private[str | None] = None
 
     @strawberry.field
-    def doctor(self) -> Doctor | None:
-        return Doctor.from_model(self.doctor_row) if self.doctor_row is not None else None
-
-    @strawberry.field
     def doctor_name(self) -> str | None:
-        return self.doctor_row.name if self.doctor_row is not None else None
+        return self.doctor.name if self.doctor is not None else None
 
     # A presigned GET URL: works with no other credentials, names the file. A plain
     # field on a page (issued with it); otherwise asked of the loader.
@@ -50,7 +47,7 @@ class MedicalRecord:
     def from_model(
         cls,
         record: models.MedicalRecord | ListedRecord,
-        doctor: models.Doctor | ListedDoctor | None,
+        doctor: Doctor | None,
         link: str | None = None,
     ) -> "MedicalRecord":
         assert record.uploaded_at is not None  # only AVAILABLE records are shown
@@ -63,8 +60,8 @@ class MedicalRecord:
             size_bytes=record.size_bytes,
             uploaded_at=record.uploaded_at,
             sha256=record.sha256,
+            doctor=doctor,
             row=record,
-            doctor_row=doctor,
             link=link,
         )
 
