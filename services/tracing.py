@@ -5,15 +5,14 @@ tracer provider at all: nothing is instrumented and nothing but a None check is
 paid per request. With one, the ASGI app (medappt/app.py), SQLAlchemy, Redis, httpx
 and S3 clients (services/s3_spans.py) are traced, each GraphQL operation is a span,
 its resolvers are spans when the trace is sampled (``OTEL_TRACES_SAMPLER``), and each
-worker job is a span (workers/job_spans.py).
+worker job is a span (workers/job_spans.py). The instrumentation packages (2.5 MB
+resident) are imported by the functions that instrument: an untraced process never
+loads them.
 """
 
 from collections.abc import Mapping
 
 import httpx
-from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
-from opentelemetry.instrumentation.redis import RedisInstrumentor
-from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
 from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
@@ -72,6 +71,8 @@ def trace_engine(engine: AsyncEngine, provider: TracerProvider) -> None:
     """A span per statement (its text, never its parameters) and per connect."""
     # The instrumentor's own entry point patches create_engine for the whole process;
     # its per-engine tracer keeps to this engine and this provider.
+    from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer  # noqa: PLC0415
+
     usage = NoOpMeterProvider().get_meter(INSTRUMENTATION_NAME).create_up_down_counter("unused")
     EngineTracer(  # type: ignore[no-untyped-call]
         provider.get_tracer("opentelemetry.instrumentation.sqlalchemy"), engine.sync_engine, usage
@@ -79,10 +80,14 @@ def trace_engine(engine: AsyncEngine, provider: TracerProvider) -> None:
 
 
 def trace_redis(client: Redis, provider: TracerProvider) -> None:
+    from opentelemetry.instrumentation.redis import RedisInstrumentor  # noqa: PLC0415
+
     RedisInstrumentor.instrument_client(client, tracer_provider=provider)
 
 
 def trace_httpx(client: httpx.AsyncClient, provider: TracerProvider) -> None:
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor  # noqa: PLC0415
+
     HTTPXClientInstrumentor.instrument_client(client, tracer_provider=provider)
 
 

@@ -4,12 +4,19 @@ characters a person can type, and not one that many people use."""
 from typing import Final
 
 from domain.validation import text_problem
-from services.auth.common_passwords import is_common
 from services.errors import BadUserInput
 
 MIN_PASSWORD_LENGTH: Final = 8
 MAX_PASSWORD_LENGTH: Final = 256
 TOO_COMMON: Final = "too commonly used; choose one that others are unlikely to have"
+
+
+def _is_common(password: str) -> bool:
+    # The lists take 15 MB once loaded: imported at the first new password, not by
+    # every API process at start (tests/test_api_imports.py).
+    from services.auth.common_passwords import is_common as listed  # noqa: PLC0415
+
+    return listed(password)
 
 
 def password_problem(password: str) -> str | None:
@@ -18,7 +25,7 @@ def password_problem(password: str) -> str | None:
         return f"{MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters"
     if problem := text_problem(password, MAX_PASSWORD_LENGTH):
         return problem
-    if is_common(password):
+    if _is_common(password):
         return TOO_COMMON
     return None
 
@@ -31,5 +38,5 @@ def check_new_password(password: str) -> None:
         )
     if problem := text_problem(password, MAX_PASSWORD_LENGTH):
         raise BadUserInput(f"The password {problem}.")
-    if is_common(password):
+    if _is_common(password):
         raise BadUserInput(f"The password is {TOO_COMMON}.")

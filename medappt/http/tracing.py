@@ -1,6 +1,5 @@
 """The ASGI app traced by OpenTelemetry's middleware, without the query string in spans."""
 
-from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from opentelemetry.sdk.trace import TracerProvider
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -15,6 +14,9 @@ def traced(app: ASGIApp, provider: TracerProvider) -> ASGIApp:
         if _HIDDEN_QUERY in scope:
             scope = dict(scope, query_string=scope[_HIDDEN_QUERY])
         await app(scope, receive, send)
+
+    # Imported here: an untraced process does not load the instrumentation.
+    from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware  # noqa: PLC0415
 
     middleware = OpenTelemetryMiddleware(
         restore_query, tracer_provider=provider, exclude_spans=["receive", "send"]
