@@ -1,7 +1,7 @@
 """The ASGI application: GraphQL, health, readiness and metrics, behind the HTTP edge
 (medappt/http)."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from opentelemetry.sdk.trace import TracerProvider
@@ -51,9 +51,15 @@ async def metrics(_: Request) -> Response:
     return Response(body, media_type=content_type)
 
 
-def create_app(settings: Settings, tracer_provider: TracerProvider | None = None) -> ASGIApp:
+def create_app(
+    settings: Settings,
+    tracer_provider: TracerProvider | None = None,
+    *,
+    started: Callable[[], None] | None = None,
+) -> ASGIApp:
     """The app; traced when given a provider (services/tracing.py), which it shuts down
-    (exporting what is left) when it stops."""
+    (exporting what is left) when it stops. ``started`` runs once its services are open,
+    before the first request."""
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[dict[str, Services]]:
@@ -64,6 +70,8 @@ def create_app(settings: Settings, tracer_provider: TracerProvider | None = None
         # Starlette copies this state into every request's ``request.state``.
         try:
             async with open_services(settings, tracer_provider) as services:
+                if started is not None:
+                    started()
                 yield {"services": services}
         finally:
             process_ended()
