@@ -15,6 +15,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from medappt.http.access_log import AccessLog
 from medappt.http.body_limit import BodyLimit
+from medappt.http.concurrency_limit import ConcurrencyLimit
 from medappt.http.cors import AllowListCors
 from medappt.http.deadline import Deadline
 from medappt.http.graphql_app import GraphQLApp
@@ -120,6 +121,8 @@ def create_app(
                 seconds=settings.request_timeout_s,
                 max_query_cost=settings.max_query_cost,
             ),
+            # Requests past the limit wait here, inside the deadline, holding nothing.
+            Middleware(ConcurrencyLimit, limit=settings.max_concurrent_requests),
             # The client is the socket's peer unless that is a trusted proxy; then
             # the first address in X-Forwarded-For, from the right, that is not one.
             Middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies)),

@@ -89,6 +89,7 @@ class Settings:
     lock_timeout_ms: int
     idle_in_transaction_timeout_ms: int
     request_timeout_s: float
+    max_concurrent_requests: int
     db_pool_size: int
     db_max_overflow: int
     redis_max_connections: int
@@ -212,6 +213,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             environ, "MEDAPPT_IDLE_IN_TRANSACTION_TIMEOUT_MS", 30_000
         ),
         request_timeout_s=float(_positive_int(environ, "MEDAPPT_REQUEST_TIMEOUT_S", 15)),
+        max_concurrent_requests=_positive_int(environ, "MEDAPPT_MAX_CONCURRENT_REQUESTS", 32),
         db_pool_size=_positive_int(environ, "MEDAPPT_DB_POOL_SIZE", 10),
         db_max_overflow=_whole_number(environ, "MEDAPPT_DB_MAX_OVERFLOW", 10),
         redis_max_connections=_positive_int(environ, "MEDAPPT_REDIS_MAX_CONNECTIONS", 50),
