@@ -87,6 +87,9 @@ class GraphQLApp(GraphQL[Context, None]):
             context = getattr(request.state, "graphql_context", None)
             if isinstance(context, Context):
                 await context.sessions.close()
+                # The context holds the request, whose state holds the context: cut the
+                # cycle, so the request's objects go without the collector.
+                del request.state.graphql_context
         await response(scope, receive, send)
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:

@@ -103,6 +103,16 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         executor._plans = {}
         return executor
 
+    def build_response(self, data: dict[str, Any] | None) -> Any:
+        response = super().build_response(data)
+        # The executor is its own referrer (async_helpers holds two of its bound methods),
+        # and it holds the request's context: once it has answered with nothing left
+        # running, the cycle is cut, so that the request's objects (context, loaders,
+        # rows) go with their last reference instead of waiting for the collector.
+        if not self.background_futures and not self.pending_incremental_futures:
+            del self.async_helpers
+        return response
+
     def execute_fields(
         self,
         parent_type: GraphQLObjectType,
