@@ -106,9 +106,16 @@ class _Recorder:
         )
 
 
+UVICORN_KEEP_ALIVE_S = 5  # uvicorn's default timeout_keep_alive, which serve keeps
+
+
 def client_session(connections: int, timeout_s: float) -> aiohttp.ClientSession:
     """A session with a connection pool big enough for an open loop's backlog."""
-    connector = aiohttp.TCPConnector(limit=connections, limit_per_host=connections)
+    # Idle connections are dropped before uvicorn's keep-alive timeout (5 s) closes them:
+    # a POST sent on one the server is closing at that moment is reset, and not retried.
+    connector = aiohttp.TCPConnector(
+        limit=connections, limit_per_host=connections, keepalive_timeout=UVICORN_KEEP_ALIVE_S - 1
+    )
     return aiohttp.ClientSession(
         connector=connector,
         timeout=aiohttp.ClientTimeout(total=timeout_s),
