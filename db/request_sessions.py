@@ -11,6 +11,10 @@ from the pool when the first statement needs it and given back when the request 
   session refuses to flush ORM changes: writes belong in ``sessions.begin()``;
 - ``sessions.begin()`` (or ``session.begin()``) is a transaction, BEGIN to COMMIT, as
   before;
+- ``sessions.atomic_statements()`` is for a change made in one statement (a booking's
+  INSERT with its outbox message in CTEs): each statement is its own transaction, with
+  no BEGIN or COMMIT round trip around it. Unlike a read, such a statement is never
+  sent again after a lost connection: it may have committed;
 - a session opened while another one of the same request holds the connection (fields
   resolved concurrently, a loader awaited inside a transaction) takes its own
   connection from the pool, as every session did before.
@@ -84,11 +88,14 @@ class RequestConnection:
 class RequestSession(Session):
     """A session on the request's connection (see the module's docstring)."""
 
-    def __init__(self, *, request_connection: RequestConnection, **kw: Any) -> None:
+    def __init__(
+        self, *, request_connection: RequestConnection, writes: bool = False, **kw: Any
+    ) -> None:
         super().__init__(**kw)
         self._request_connection = request_connection
         self._bind: Connection | Engine | None = None
         self._explicit = False  # begin() was called: a transaction, not reads alone
+        self._writes = writes  # atomic_statements(): its statements may change rows
 
     def get_bind(self, *args: Any, **kw: Any) -> Engine | Connection:
         if self._bind is None:
@@ -111,7 +118,7 @@ class RequestSession(Session):
             self._bind, self._explicit = None, False
 
     def _reads_alone(self) -> bool:
-        return not self._explicit and self._request_connection.holds(self)
+        return not (self._explicit or self._writes) and self._request_connection.holds(self)
 
     def _retrying(self, method: Any, *args: Any, **kw: Any) -> Any:
         try:
@@ -156,6 +163,10 @@ class RequestSessions(async_sessionmaker[AsyncSession]):
             expire_on_commit=False,
             **local_kw,
         )
+
+    def atomic_statements(self) -> AsyncSession:
+        """A session whose statements each commit alone (see the module's docstring)."""
+        return self(writes=True)
 
     async def close(self) -> None:
         """At the end of the request (again is harmless)."""

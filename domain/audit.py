@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enums import AuditOutcome, Role
 from db.models import AuditEntry
+from db.request_sessions import RequestSessions
 from domain.caller import Caller
 
 # The columns that differ from row to row, each sent as one array.
@@ -143,9 +144,12 @@ class AuditTrail:
             return
         parameters = self.columns()
         self.events.clear()
-        async with sessions() as session:
-            # One statement, atomic by itself: on the request's connection it runs
-            # without a transaction around it (one round trip); a pooled session
-            # commits it.
+        # One statement, atomic by itself: on the request's connection it runs without a
+        # transaction around it (one round trip), and is never sent twice; a pooled
+        # session commits it.
+        opened = (
+            sessions.atomic_statements() if isinstance(sessions, RequestSessions) else sessions()
+        )
+        async with opened as session:
             await session.execute(INSERT_AUDIT_ROWS, parameters)
             await session.commit()

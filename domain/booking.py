@@ -16,12 +16,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, exists, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from db.enums import AppointmentStatus, Role
 from db.ids import uuid7
 from db.models import Appointment, Clinic, DoctorClinic
+from db.request_sessions import RequestSessions
 from domain.availability import load_doctor_days
 from domain.caller import Caller
 from domain.clock import clock
@@ -239,20 +240,24 @@ async def _insert_unless_taken(
 
 
 async def book_and_commit(
-    sessions: async_sessionmaker[AsyncSession],
+    sessions: RequestSessions,
     caller: Caller,
     request: BookingRequest,
     *,
     days: SlotCache,
     clinics: ClinicDirectory,
 ) -> Appointment:
-    """:func:`book` in a transaction of its own, committed. Expired holds almost never
-    lie in the way, so the first try does not delete them first (a statement every
-    booking would pay for nothing); when a hold's claim refuses the insert, the booking
-    is tried once more, taking over the expired holds on its time, in a new transaction."""
+    """:func:`book`, committed. Expired holds almost never lie in the way, so the first
+    try does not delete them first (a statement every booking would pay for nothing):
+    the booking is then one statement, atomic by itself, sent without BEGIN and COMMIT
+    around it. When a hold's claim refuses the insert, the booking is tried once more,
+    taking over the expired holds on its time, in a transaction."""
     for expired_cleared in (request.hold_id is not None, True):
+        in_one_statement = request.hold_id is None and not expired_cleared
         try:
-            async with sessions.begin() as session:
+            async with (
+                sessions.atomic_statements() if in_one_statement else sessions.begin()
+            ) as session:
                 return await book(
                     session, caller, request, days=days, clinics=clinics,
                     clear_expired_first=expired_cleared,

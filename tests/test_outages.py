@@ -18,6 +18,7 @@ import httpx
 import psutil  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.engine import create_engine, session_factory
@@ -327,3 +328,28 @@ async def test_a_read_that_meets_a_dead_connection_is_sent_again(engine: AsyncEn
         await sessions.close()
 
     assert (first is not None, second is not None, second != first) == (True, True, True)
+
+
+async def test_a_statement_alone_that_meets_a_dead_connection_is_not_sent_again(
+    engine: AsyncEngine,
+) -> None:
+    """A statement of ``atomic_statements()`` may change rows and may have committed
+    before the connection died: it is never sent again, the caller hears of it."""
+    sessions = RequestSessions(engine)
+    try:
+        async with sessions.atomic_statements() as session:
+            first = await session.scalar(text("SELECT pg_backend_pid()"))
+            async with engine.connect() as other:
+                await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+                async with asyncio.timeout(10):
+                    while await other.scalar(  # noqa: ASYNC110 - polled
+                        text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"),
+                        {"pid": first},
+                    ):
+                        await asyncio.sleep(0.02)
+            with pytest.raises(DBAPIError) as raised:
+                await session.scalar(text("SELECT pg_backend_pid()"))
+    finally:
+        await sessions.close()
+
+    assert (first is not None, raised.value.connection_invalidated) == (True, True)
