@@ -7,6 +7,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 
 from domain.slot_grid import Slot
 
@@ -111,6 +112,8 @@ class DaySlots:
         )
 
     def slots(self) -> list[Slot]:
+        if self._body is not None:
+            return list(_slots_of_body(self._body))
         return [self.slot(row) for row in self.rows]
 
     def free_at(
@@ -161,3 +164,12 @@ class DaySlots:
         if self._body is not None:
             clinics, rows = json.loads(self._body)
             self._clinic_ids, self._rows, self._body = [_clinic(c) for c in clinics], rows, None
+
+
+# A cached day is read far more often than it changes, and making its 20 to 30 Slots
+# took 90 µs of a 2 ms cache hit (2.5 µs from here). Slots are immutable, so the days
+# shown last are kept, keyed by the encoded body: about 8 KB each, 2 MB in all.
+@lru_cache(maxsize=256)
+def _slots_of_body(body: bytes) -> tuple[Slot, ...]:
+    day = DaySlots(None, None, body=body)
+    return tuple(day.slot(row) for row in day.rows)
