@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import NamedTuple, cast
 
-from sqlalchemy import String, Table, Uuid, bindparam, func, insert, select
+from sqlalchemy import CTE, String, Table, Uuid, bindparam, func, insert, literal, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import ARRAY, INET
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -47,6 +47,31 @@ INSERT_AUDIT_ROWS = insert(cast(Table, AuditEntry.__table__)).from_select(
         bindparam("request_id", type_=String()),
     ),
 )
+
+
+def auditing(changed: CTE, action: str, resource_type: str) -> CTE:
+    """The ALLOWED row of each row a data-modifying CTE wrote (one returning ``id`` and
+    ``patient_id``), in the same statement: the change and its trail commit together,
+    in one round trip. Binds ``audit_actor_user_id``, ``audit_actor_role``, ``audit_ip``
+    and ``audit_request_id``: pass :meth:`AuditTrail.statement_parameters`."""
+    return (
+        insert(cast(Table, AuditEntry.__table__))
+        .from_select(
+            [*_PER_ROW, "ip", "request_id"],
+            select(
+                bindparam("audit_actor_user_id", type_=Uuid()),
+                bindparam("audit_actor_role", type_=String()),
+                literal(action, String),
+                changed.c.patient_id,
+                literal(resource_type, String),
+                sql_cast(changed.c.id, String),
+                literal(AuditOutcome.ALLOWED.value, String),
+                sql_cast(bindparam("audit_ip", type_=String()), INET),
+                bindparam("audit_request_id", type_=String()),
+            ),
+        )
+        .cte(f"{changed.name}_audited")
+    )
 
 
 class AuditEvent(NamedTuple):
@@ -123,6 +148,16 @@ class AuditTrail:
     def acting_as(self, caller: Caller) -> "AuditTrail":
         """The same trail, with events attributed to ``caller``."""
         return AuditTrail(caller=caller, ip=self.ip, request_id=self.request_id, events=self.events)
+
+    def statement_parameters(self) -> dict[str, object]:
+        """The parameters of a statement with an :func:`auditing` CTE."""
+        caller = self.caller
+        return {
+            "audit_actor_user_id": None if caller is None else caller.user_id,
+            "audit_actor_role": None if caller is None else caller.role.value,
+            "audit_ip": self.ip,
+            "audit_request_id": self.request_id,
+        }
 
     def columns(self) -> dict[str, object]:
         """The parameters of :data:`INSERT_AUDIT_ROWS`: a list per column, a row per event."""

@@ -23,6 +23,7 @@ from db.enums import AppointmentStatus, Role
 from db.ids import uuid7
 from db.models import Appointment, Clinic, DoctorClinic
 from db.request_sessions import RequestSessions
+from domain.audit import AuditTrail, auditing
 from domain.availability import load_doctor_days
 from domain.caller import Caller
 from domain.clock import clock
@@ -204,10 +205,15 @@ _BOOKED = (
     .returning(*Appointment.__table__.c)
     .cte("booked")
 )
+BOOK_ACTION = "appointment.book"
 # Built once (statement construction costs more than the round trip): the appointment
-# and its APPOINTMENT_BOOKED message in one statement, the message only if it was booked.
+# and its APPOINTMENT_BOOKED message in one statement, the message only if it was booked;
+# for a booking made on a request, its audit row as well.
 _INSERT_UNLESS_TAKEN = select(aliased(Appointment, _BOOKED)).add_cte(
     announcing(_BOOKED, Topic.APPOINTMENT_BOOKED, "appointment_id")
+)
+_INSERT_AUDITED_UNLESS_TAKEN = _INSERT_UNLESS_TAKEN.add_cte(
+    auditing(_BOOKED, BOOK_ACTION, "Appointment")
 )
 
 
@@ -216,7 +222,11 @@ class _HeldThere(Exception):
 
 
 async def _insert_unless_taken(
-    session: AsyncSession, values: dict[str, object], *, expired_cleared: bool
+    session: AsyncSession,
+    values: dict[str, object],
+    audit: AuditTrail | None,
+    *,
+    expired_cleared: bool,
 ) -> Appointment | None:
     """The new appointment, or None when a booking of the doctor, of the patient or
     with the same idempotency key stands in the way.
@@ -226,8 +236,12 @@ async def _insert_unless_taken(
     the key. A plain insert checks after inserting, so two racers can each wait for
     the other until the deadlock detector aborts one a second later; a crowd racing
     for one slot then queues up past the statement timeout."""
+    statement = _INSERT_UNLESS_TAKEN
+    if audit is not None:
+        statement = _INSERT_AUDITED_UNLESS_TAKEN
+        values = values | audit.statement_parameters()
     try:
-        return await session.scalar(_INSERT_UNLESS_TAKEN, values)
+        return await session.scalar(statement, values)
     except IntegrityError as error:
         if "fk_appointments_patient_id_patients" in str(error.orig):
             raise BadUserInput("No patient has that id.") from None
@@ -246,9 +260,10 @@ async def book_and_commit(
     *,
     days: SlotCache,
     clinics: ClinicDirectory,
+    audit: AuditTrail,
 ) -> Appointment:
-    """:func:`book`, committed. Expired holds almost never lie in the way, so the first
-    try does not delete them first (a statement every booking would pay for nothing):
+    """:func:`book`, committed, audited in ``audit``. Expired holds almost never lie in
+    the way, so the first try does not delete them first (a statement every booking would pay for nothing):
     the booking is then one statement, atomic by itself, sent without BEGIN and COMMIT
     around it. When a hold's claim refuses the insert, the booking is tried once more,
     taking over the expired holds on its time, in a transaction."""
@@ -259,7 +274,7 @@ async def book_and_commit(
                 sessions.atomic_statements() if in_one_statement else sessions.begin()
             ) as session:
                 return await book(
-                    session, caller, request, days=days, clinics=clinics,
+                    session, caller, request, days=days, clinics=clinics, audit=audit,
                     clear_expired_first=expired_cleared,
                 )  # fmt: skip
         except _HeldThere:
@@ -274,10 +289,13 @@ async def book(
     *,
     days: SlotCache,
     clinics: ClinicDirectory,
+    audit: AuditTrail | None = None,
     clear_expired_first: bool = True,
 ) -> Appointment:
     """Books the slot, or returns the appointment an earlier call with the same
     idempotency key made for the same request (CONFLICT for another). Does not commit.
+    With ``audit`` (a booking asked for by a request, not one made by another change),
+    the booking's audit row goes in its own statement, a replay's into the trail.
     Without ``clear_expired_first``, a hold met on the time, expired or not, raises
     :class:`_HeldThere` (:func:`book_and_commit` tries again)."""
     patient_id = patient_to_book_for(caller, request.patient_id)
@@ -317,13 +335,23 @@ async def book(
         "updated_at": now,
         "trace_parent": current_trace_parent(),
     }
-    appointment = await _insert_unless_taken(session, values, expired_cleared=clear_expired_first)
+    appointment = await _insert_unless_taken(
+        session, values, audit, expired_cleared=clear_expired_first
+    )
     if appointment is None:
         # What stopped it has committed (PostgreSQL waited for it), so it is visible.
         if request.idempotency_key is not None:
             earlier = await _booked_with_key(session, caller, request.idempotency_key)
             if earlier is not None:
-                return _replayed(earlier, request, patient_id)
+                replayed = _replayed(earlier, request, patient_id)
+                if audit is not None:
+                    audit.allowed(
+                        BOOK_ACTION,
+                        patient_id=replayed.patient_id,
+                        resource_type="Appointment",
+                        resource_id=replayed.id,
+                    )
+                return replayed
         raise await _why_taken(session, request.doctor_id, patient_id, starts_at, ends_at)
     return appointment
 

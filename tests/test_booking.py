@@ -2,7 +2,9 @@
 
 import asyncio
 import random
+import uuid
 from datetime import UTC, datetime, time, timedelta
+from ipaddress import ip_address
 
 import httpx
 import pytest
@@ -10,8 +12,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.enums import Role
-from db.models import Appointment, Clinic, Doctor, ScheduleException
+from db.enums import AuditOutcome, Role
+from db.models import Appointment, AuditEntry, Clinic, Doctor, ScheduleException
 from services.settings import Settings
 from tests.support.api import error_codes, graphql
 from tests.support.factories import add_clinic, add_doctor, add_patient, appointment
@@ -368,11 +370,8 @@ async def test_concurrent_overlapping_inserts_of_different_lengths(
 
 
 # A booking whose slot the cached day vouches for: one statement, atomic alone (no BEGIN
-# or COMMIT round trip), then the audit row.
-A_BOOKING = [
-    "WITH booked AS",  # the appointment and its outbox message (domain/booking.py)
-    "INSERT INTO audit_log",
-]
+# or COMMIT round trip), with its outbox message and audit row (domain/booking.py).
+A_BOOKING = ["WITH booked AS"]
 ADD_EXCEPTION = """
 mutation Away($input: ScheduleExceptionInput!) { addScheduleException(input: $input) { id } }
 """
@@ -460,13 +459,40 @@ async def test_booking_a_slot_just_seen_costs_one_statement_on_one_connection(
     assert booked["data"]["bookAppointment"]["startsAt"] == starts.isoformat()
     # No pre-ping, no idempotency SELECT, no savepoint, no zone or day read: the slot came from the
     # cached day and the clinic's zone from the directory; no expired hold is looked for
-    # unless one is met (test_holds.py); the audit row goes alone.
+    # unless one is met (test_holds.py); the audit row goes in the booking's statement.
     assert _sent(trips) == A_BOOKING
-    assert statements.count == 2
+    assert statements.count == 1
     # A retry: the key's conflict in the INSERT, then the booking it made. The booking
     # made the cached day stale by bookings only: its schedule still vouches for the slot.
     assert _sent(replay_trips) == [
         "WITH booked AS",
         "SELECT appointments.id, appointments.patient_id,",
-        "INSERT INTO audit_log",
+        "INSERT INTO audit_log",  # the replay's row: nothing was inserted to carry it
     ]
+    appointment_id = uuid.UUID(booked["data"]["bookAppointment"]["id"])
+    async with sessions() as session:
+        rows = (
+            await session.execute(
+                select(
+                    AuditEntry.action,
+                    AuditEntry.outcome,
+                    AuditEntry.patient_id,
+                    AuditEntry.actor_user_id,
+                    AuditEntry.actor_role,
+                    AuditEntry.ip,
+                    AuditEntry.resource_type,
+                )
+                .where(AuditEntry.resource_id == str(appointment_id))
+                .order_by(AuditEntry.id)
+            )
+        ).all()
+        request_ids = (
+            await session.scalars(
+                select(AuditEntry.request_id).where(AuditEntry.resource_id == str(appointment_id))
+            )
+        ).all()
+    expected = ("appointment.book", AuditOutcome.ALLOWED, pat.profile_id, pat.user_id)
+    assert rows == [(*expected, Role.PATIENT, ip_address("127.0.0.1"), "Appointment")] * 2
+    # Each row names its own request.
+    assert len(set(request_ids)) == 2
+    assert None not in request_ids

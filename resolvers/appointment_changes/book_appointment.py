@@ -2,8 +2,8 @@ from datetime import datetime
 
 import strawberry
 
-from domain.booking import BookingRequest, book_and_commit, stale_days_of
-from resolvers.appointment_changes.audit import audited_change, changed
+from domain.booking import BOOK_ACTION, BookingRequest, book_and_commit, stale_days_of
+from resolvers.appointment_changes.audit import audited_change
 from schema.context import Context
 from schema.ids import parse_id
 from schema.input_limits import IDEMPOTENCY_KEY, REASON, limited
@@ -44,13 +44,15 @@ async def resolve_book_appointment(
         idempotency_key=input.idempotency_key,
         hold_id=parse_id(input.hold_id, "holdId") if input.hold_id else None,
     )
-    async with audited_change(context.audit, "appointment.book"):
+    async with audited_change(context.audit, BOOK_ACTION):
+        # The booking's audit row goes in its own statement (domain/booking.py).
         appointment = await book_and_commit(
             context.sessions,
             caller,
             request,
             days=context.slot_cache,
             clinics=context.services.clinics,
+            audit=context.audit,
         )
     await context.slot_cache.invalidate_days([stale_days_of(appointment)])
     if request.hold_id is not None:
@@ -60,5 +62,4 @@ async def resolve_book_appointment(
             resource_type="SlotHold",
             resource_id=request.hold_id,
         )
-    changed(context.audit, "appointment.book", appointment)
     return Appointment.from_model(appointment)
