@@ -1,5 +1,5 @@
 """Per-request DataLoaders: each batch runs one statement, aligned with its keys."""
 
-from loaders.registry import Loaders, create_loaders
+from loaders.registry import Loaders
 
-__all__ = ["Loaders", "create_loaders"]
+__all__ = ["Loaders"]

@@ -1,7 +1,6 @@
 import uuid
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 from typing import Any, cast
 
 from aiodataloader import DataLoader
@@ -32,50 +31,72 @@ from services.documents import DocumentLinks
 from services.slot_cache import DayKey, SlotCache
 
 
-@dataclass(frozen=True, slots=True)
 class Loaders:
     """One set per request, so cached rows never outlive the request that read them
-    and never cross from one caller to another."""
+    and never cross from one caller to another. Each loader is made when first used:
+    most requests use one or two of them."""
 
-    clinics_of_doctor: DataLoader[uuid.UUID, list[Clinic]]
-    doctor: DataLoader[uuid.UUID, Doctor | None]
-    readable_patient: DataLoader[uuid.UUID, PatientProfile | None]
-    slots: DataLoader[DayKey, list[Slot]]
-    readable_appointment: DataLoader[uuid.UUID, Appointment | None]
-    records: DataLoader[RecordsKey, RecordsPage]
-    document_url: DataLoader[DocumentRef, str]
-    notifications: DataLoader[uuid.UUID, list[Notification]]
-    schedule_templates: DataLoader[uuid.UUID, list[ScheduleTemplate]]
-    schedule_exceptions: DataLoader[ExceptionsKey, list[ScheduleException]]
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        slot_cache: SlotCache,
+        documents: DocumentLinks,
+        caller: Caller | None,
+        audit: AuditTrail,
+    ) -> None:
+        self._sessions = sessions
+        self._slot_cache = slot_cache
+        self._documents = documents
+        self._caller = caller
+        self._audit = audit
 
+    @cached_property
+    def clinics_of_doctor(self) -> DataLoader[uuid.UUID, list[Clinic]]:
+        return DataLoader(partial(load_clinics_of_doctors, self._sessions))
 
-def create_loaders(
-    sessions: async_sessionmaker[AsyncSession],
-    slot_cache: SlotCache,
-    documents: DocumentLinks,
-    caller: Caller | None,
-    audit: AuditTrail,
-) -> Loaders:
-    return Loaders(
-        clinics_of_doctor=DataLoader(partial(load_clinics_of_doctors, sessions)),
-        doctor=DataLoader(partial(load_doctors, sessions)),
+    @cached_property
+    def doctor(self) -> DataLoader[uuid.UUID, Doctor | None]:
+        return DataLoader(partial(load_doctors, self._sessions))
+
+    @cached_property
+    def readable_patient(self) -> DataLoader[uuid.UUID, PatientProfile | None]:
         # Refusals come back as exceptions in the batch, which load() raises.
-        readable_patient=DataLoader(
+        return DataLoader(
             cast(
                 "Callable[[list[uuid.UUID]], Coroutine[Any, Any, list[PatientProfile | None]]]",
-                partial(load_readable_patients, sessions, caller, audit),
+                partial(load_readable_patients, self._sessions, self._caller, self._audit),
             )
-        ),
-        slots=DataLoader(partial(load_slots, sessions, slot_cache)),
-        readable_appointment=DataLoader(
+        )
+
+    @cached_property
+    def slots(self) -> DataLoader[DayKey, list[Slot]]:
+        return DataLoader(partial(load_slots, self._sessions, self._slot_cache))
+
+    @cached_property
+    def readable_appointment(self) -> DataLoader[uuid.UUID, Appointment | None]:
+        return DataLoader(
             cast(
                 "Callable[[list[uuid.UUID]], Coroutine[Any, Any, list[Appointment | None]]]",
-                partial(load_readable_appointments, sessions, caller, audit),
+                partial(load_readable_appointments, self._sessions, self._caller, self._audit),
             )
-        ),
-        records=DataLoader(partial(load_records, sessions)),
-        document_url=DataLoader(partial(load_document_urls, documents, caller, audit)),
-        notifications=DataLoader(partial(load_notifications, sessions)),
-        schedule_templates=DataLoader(partial(load_templates, sessions)),
-        schedule_exceptions=DataLoader(partial(load_exceptions, sessions)),
-    )
+        )
+
+    @cached_property
+    def records(self) -> DataLoader[RecordsKey, RecordsPage]:
+        return DataLoader(partial(load_records, self._sessions))
+
+    @cached_property
+    def document_url(self) -> DataLoader[DocumentRef, str]:
+        return DataLoader(partial(load_document_urls, self._documents, self._caller, self._audit))
+
+    @cached_property
+    def notifications(self) -> DataLoader[uuid.UUID, list[Notification]]:
+        return DataLoader(partial(load_notifications, self._sessions))
+
+    @cached_property
+    def schedule_templates(self) -> DataLoader[uuid.UUID, list[ScheduleTemplate]]:
+        return DataLoader(partial(load_templates, self._sessions))
+
+    @cached_property
+    def schedule_exceptions(self) -> DataLoader[ExceptionsKey, list[ScheduleException]]:
+        return DataLoader(partial(load_exceptions, self._sessions))

@@ -6,10 +6,12 @@ from graphql import GraphQLError
 from strawberry import Schema
 from strawberry.extensions import DisableIntrospection
 from strawberry.extensions.base_extension import SchemaExtension
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from schema.errors import assign_code
+from schema.extension_hooks import ExtensionsRunner
 from schema.fast_executor import FastExecutor
 from schema.limits.door import Door
 from schema.limits.parsing import ParseWithTokenLimit
@@ -34,6 +36,11 @@ class MedapptSchema(Schema):
         # execution) through here exactly once, before it is serialized.
         for error in errors:
             assign_code(error, execution_context)
+
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        return ExtensionsRunner(execution_context=execution_context, extensions=extensions)
 
 
 class FastExecutorWithoutSuggestions(ExecutorWithoutSuggestions, FastExecutor):

@@ -9,7 +9,7 @@ from starlette.requests import HTTPConnection
 from db.request_sessions import RequestSessions
 from domain.audit import AuditTrail
 from domain.caller import Caller, require_signed_in
-from loaders import Loaders, create_loaders
+from loaders import Loaders
 from services.auth.revoked_tokens import is_revoked
 from services.container import Services
 from services.errors import DomainError, ServiceUnavailable, Unauthenticated
@@ -50,7 +50,7 @@ class Context:
         if viewer == self.caller:
             return self.loaders
         if viewer not in self._loaders_of_others:
-            self._loaders_of_others[viewer] = create_loaders(
+            self._loaders_of_others[viewer] = Loaders(
                 self.sessions,
                 self.slot_cache,
                 self.services.documents,
@@ -109,5 +109,5 @@ async def build_context(
         credentials_error=credentials_error,
         audit=audit,
         sessions=sessions,
-        loaders=create_loaders(sessions, services.slot_cache, services.documents, caller, audit),
+        loaders=Loaders(sessions, services.slot_cache, services.documents, caller, audit),
     )

@@ -72,9 +72,13 @@ def _chain(error: BaseException) -> list[BaseException]:
 
 
 class PrivateFormatter(logging.Formatter):
-    """Formats a copy of each record whose exceptions are described, not quoted."""
+    """Formats each record with its exceptions described, not quoted: those of a record
+    that has any are described in a copy, which other handlers do not see."""
 
     def format(self, record: logging.LogRecord) -> str:
+        if record.exc_info is None and record.exc_text is None and not _quotes(record.args):
+            # Nothing to describe (an access line, most lines): a copy would read the same.
+            return super().format(record)
         safe = logging.makeLogRecord(record.__dict__)
         # Another handler's formatter may have cached the full traceback here.
         safe.exc_text = None
@@ -86,6 +90,12 @@ class PrivateFormatter(logging.Formatter):
         elif isinstance(safe.args, tuple):
             safe.args = tuple(_safe_argument(value) for value in safe.args)
         return super().format(safe)
+
+
+def _quotes(args: object) -> bool:
+    """Whether a record's arguments (as ``format`` reads them) hold an exception."""
+    values = args.values() if isinstance(args, Mapping) else args if isinstance(args, tuple) else ()
+    return any(isinstance(value, BaseException) for value in values)
 
 
 def _safe_argument(value: object) -> object:

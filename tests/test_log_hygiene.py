@@ -5,6 +5,7 @@ import contextlib
 import json
 import logging
 import secrets
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -243,4 +244,56 @@ async def test_database_errors_are_described_without_the_values_in_them(
     assert (
         "asyncpg.exceptions.UniqueViolationError (sqlstate 23505, constraint_name seen_email_key)"
         in described[1]
+    )
+
+
+def _record(args: object, **fields: object) -> logging.LogRecord:
+    """A record of 2026-01-02 03:04:05.678 UTC, logged at INFO by medappt.access."""
+    return logging.makeLogRecord(
+        {"name": "medappt.access", "levelno": logging.INFO, "levelname": "INFO",
+         "msg": "%s %s", "args": args, "created": 1767323045.678, "msecs": 678.0, **fields}
+    )  # fmt: skip
+
+
+def _utc_formatter() -> PrivateFormatter:
+    formatter = PrivateFormatter(LOG_FORMAT)
+    formatter.converter = time.gmtime
+    return formatter
+
+
+def test_a_record_without_exceptions_is_formatted_as_it_is() -> None:
+    assert _utc_formatter().format(_record(("POST", "/graphql"))) == (
+        "2026-01-02 03:04:05,678 INFO medappt.access: POST /graphql"
+    )
+
+
+def test_exceptions_in_a_record_are_described_without_their_messages() -> None:
+    try:
+        raise ValueError(SENTINEL)
+    except ValueError as error:
+        raised = error
+    formatter = _utc_formatter()
+    # Another handler's formatter may have quoted the traceback in exc_text already.
+    quoted = _record(("job failed,", "retrying"), exc_text=f"ValueError: {SENTINEL}")
+    as_argument = _record(("job failed,", raised))
+    as_mapping_value = _record({"error": raised}, msg="job failed, %(error)s")
+    attached = _record(("job failed,", "retrying"), exc_info=(ValueError, raised, None))
+
+    lines = [formatter.format(record) for record in (quoted, as_argument, as_mapping_value)]
+    traceback_lines = formatter.format(attached).splitlines()
+
+    assert lines == [
+        "2026-01-02 03:04:05,678 INFO medappt.access: job failed, retrying",
+        "2026-01-02 03:04:05,678 INFO medappt.access: job failed, builtins.ValueError",
+        "2026-01-02 03:04:05,678 INFO medappt.access: job failed, builtins.ValueError",
+    ]
+    assert traceback_lines[0] == "2026-01-02 03:04:05,678 INFO medappt.access: job failed, retrying"
+    assert traceback_lines[1] == "Traceback (most recent call last):"
+    assert traceback_lines[-1] == "builtins.ValueError"
+    assert leaks(traceback_lines) == []
+    # The records themselves are left as they were, for other handlers.
+    assert (quoted.exc_text, as_argument.args, attached.exc_text) == (
+        f"ValueError: {SENTINEL}",
+        ("job failed,", raised),
+        None,
     )

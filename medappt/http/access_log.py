@@ -5,7 +5,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.metrics import GRAPHQL_DURATION, GRAPHQL_REQUESTS, operation_labels
+from services.metrics import graphql_series, operation_labels
 from services.request_record import RequestRecord, current_request
 
 logger = logging.getLogger("medappt.access")
@@ -42,8 +42,9 @@ class AccessLog:
             seconds = time.perf_counter() - started
             if record.code is not None and scope["path"] == GRAPHQL_PATH:
                 operation = operation_labels.label(record.operation or "anonymous")
-                GRAPHQL_REQUESTS.labels(operation=operation, code=record.code).inc()
-                GRAPHQL_DURATION.labels(operation=operation).observe(seconds)
+                requests, duration = graphql_series(operation, record.code)
+                requests.inc()
+                duration.observe(seconds)
             logger.info(
                 "%s %s %s %s %.1fms",
                 scope["method"],
