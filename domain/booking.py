@@ -263,10 +263,11 @@ async def book_and_commit(
     audit: AuditTrail,
 ) -> Appointment:
     """:func:`book`, committed, audited in ``audit``. Expired holds almost never lie in
-    the way, so the first try does not delete them first (a statement every booking would pay for nothing):
-    the booking is then one statement, atomic by itself, sent without BEGIN and COMMIT
-    around it. When a hold's claim refuses the insert, the booking is tried once more,
-    taking over the expired holds on its time, in a transaction."""
+    the way, so the first try does not delete them first (a statement every booking
+    would pay for nothing): the booking is then one statement, atomic by itself, sent
+    without BEGIN and COMMIT around it. When a hold's claim refuses the insert, the
+    booking is tried once more, taking over the expired holds on its time, in a
+    transaction."""
     for expired_cleared in (request.hold_id is not None, True):
         in_one_statement = request.hold_id is None and not expired_cleared
         try:
