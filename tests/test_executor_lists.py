@@ -3,8 +3,9 @@ with arguments, async resolvers): the fast executor completes them through plans
 not through graphql-core's complete_list_value and complete_object_value per item,
 unless graphql-core has something to say about the value (a null item, an exception,
 an awaitable, another iterable), the type is abstract or checks ``is_type_of``, or
-@stream/@defer is in play. Each document runs through both executors: same data,
-errors (message, path, locations), order, and resolver calls in the same order."""
+@stream/@defer is in play (here or under plain reads). Each document runs through both
+executors: same data, errors (message, path, locations), order, and resolver calls in
+the same order."""
 
 import asyncio
 import dataclasses
@@ -283,6 +284,10 @@ INCREMENTAL_DOCUMENTS = [
     '{ one(name: "a") { name ... @defer(label: "later") { slow } } }',
     # The item's fields split between the first payload and a deferred one.
     '{ later(names: "a b") { name } ... @defer { later(names: "a b") { name slow } } }',
+    # A fragment deferred under a plain read (part), and split under it.
+    '{ items(names: "a b") { part { label ... @defer { sure } } } }',
+    '{ later(names: "a") { part { label } } ... @defer { later(names: "a") { part { sure } } } }',
+    '{ one(name: "a", part: "x") { part { label } ... @defer { part { sure } } } }',
 ]
 
 

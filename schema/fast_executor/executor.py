@@ -28,7 +28,9 @@ again is harmless, and then the error, its message, path, location and null bubb
 are graphql-core's own. Fields run in the order of the selection set, depth first, with
 the same awaitables at the same places as graphql-core's, so that errors, audit entries
 and loader calls come in the same order. With middleware (an extension's ``resolve``
-hook: traced resolvers) or an abort signal every field runs the ordinary way.
+hook: traced resolvers) or an abort signal every field runs the ordinary way; with
+@defer, the fields of a deferred position, and an object whose selection set defers a
+fragment, are graphql-core's.
 
 Why not breadth-first (one pass per field over a list of objects, as Shopify does):
 it would change the order of errors and of resolver calls, and here the per-field cost
@@ -147,7 +149,9 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set: GroupedFieldSet,
         position_context: Any,
     ) -> Any:
-        if not self._planned:
+        # A deferred position (position_context): graphql-core splits the fields
+        # between payloads, which a plan does not.
+        if not self._planned or position_context is not None:
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
@@ -430,9 +434,10 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         """:meth:`_read` of an object that is there (not null, not an error)."""
         assert step.field_def is not None
         try:
-            completed = self._run_plan(
-                step.sub_plan or self._sub_plan(step), step.named_type, value, path, None
-            )
+            plan = step.sub_plan or self._sub_plan(step)
+            if plan is None:
+                return _MISSING
+            completed = self._run_plan(plan, step.named_type, value, path, None)
         except Exception as raw_error:  # noqa: BLE001  (graphql-core's: any error is the field's)
             self.handle_field_error(raw_error, step.field_def.type, step.field_details_list, path)
             return None
@@ -484,26 +489,39 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
             return _MISSING if coerced_list is None else coerced_list
         assert path is not None
         if completion is Shape.OBJECT:
-            return self._run_plan(self._sub_plan(step), step.named_type, value, path, None)
+            plan = self._sub_plan(step)
+            if plan is None:
+                return _MISSING
+            return self._run_plan(plan, step.named_type, value, path, None)
         if (
             completion is not Shape.OBJECT_LIST
             or not isinstance(value, list)
             or not _all_there(value, self.is_awaitable)
+            or (plan := self._sub_plan(step)) is None
         ):
             return _MISSING
         object_type: GraphQLObjectType = step.named_type
         item_type = GraphQLNonNull(object_type) if step.item_non_null else object_type
-        plan = self._sub_plan(step)
         return self._objects(
             plan, object_type, value, path, item_type=item_type, details=step.field_details_list
         )
 
-    def _sub_plan(self, step: Step) -> Plan:
+    def _sub_plan(self, step: Step) -> Plan | None:
+        """The plan of the step's objects; None, from then on, when their selection set
+        defers fragments: graphql-core's execute_field or complete_value delivers those."""
         plan = step.sub_plan
-        if plan is None:
+        if plan is None and step.completion is not None:
             object_type: GraphQLObjectType = step.named_type
-            step.sub_fields = self.collect_subfields(object_type, step.field_details_list)[0]
-            plan = step.sub_plan = make_plan(object_type, step.sub_fields, self._handlers)
+            sub_fields, defer_usages, _ = self.collect_subfields(
+                object_type, step.field_details_list
+            )
+            if defer_usages:
+                if step.shape is not Shape.DIRECT:
+                    step.shape = Shape.RESOLVED
+                step.completion = None
+                return None
+            step.sub_fields = sub_fields
+            plan = step.sub_plan = make_plan(object_type, sub_fields, self._handlers)
         return plan
 
     def _objects(
