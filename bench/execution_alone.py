@@ -2,8 +2,10 @@
 graphql-core's own, over the records query's objects held in memory.
 
 The product's types (``Connection[MedicalRecord]``, ``Edge``, ``Doctor``) filled with
-50 records, their ORM rows and a doctor, served by a one-field query type; the document
-is the bench's records selection (bench/records/query.py) under that field, parsed once.
+50 records, their ORM rows and a doctor, served by a query type; the document is the
+bench's records selection (bench/records/query.py) under that field, parsed once. The
+last row is the slots bench's query: a day of 30 ``Slot`` objects (with their clinic)
+returned by a root field with arguments, as ``Query.availableSlots`` returns them.
 ``documentUrl`` is answered by a stand-in for the links loader that returns at once,
 as a reused link does. No database, Redis, HTTP, door or audit: only what graphql-core
 (and Strawberry's resolver wrappers) cost, in CPU time of this process.
@@ -16,7 +18,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import graphql
@@ -32,16 +34,24 @@ from loaders.records import DocumentRef
 from schema.fast_executor import FastExecutor
 from schema.scalars import SCALAR_OVERRIDES
 from schema.types.connection import Connection, Edge, PageInfo
-from schema.types.doctor import Doctor
+from schema.types.doctor import Doctor, Slot
 from schema.types.record import MedicalRecord
 
 RECORDS = 50
+SLOTS = 30
 SELECTION = "{ id title recordType uploadedAt doctor { name } documentUrl }"
 SHAPES = {
-    "records query (7 fields a record)": SELECTION,
-    "without documentUrl": SELECTION.replace(" documentUrl", ""),
-    "scalars only": SELECTION.replace(" doctor { name } documentUrl", ""),
+    label: f"{{ records {{ edges {{ node {text} }} }} }}"
+    for label, text in {
+        "records query (7 fields a record)": SELECTION,
+        "without documentUrl": SELECTION.replace(" documentUrl", ""),
+        "scalars only": SELECTION.replace(" doctor { name } documentUrl", ""),
+    }.items()
 }
+SHAPES[f"availableSlots ({SLOTS} slots)"] = (
+    '{ availableSlots(doctorId: "d", date: "2026-01-05") '
+    "{ startsAt endsAt available clinic { id } } }"
+)
 EXECUTORS: dict[str, type[Any]] = {
     "standard": StrawberryGraphQLCoreExecutionContext,
     "fast": FastExecutor,
@@ -89,6 +99,26 @@ def _records() -> list[MedicalRecord]:
 RECORD_OBJECTS = _records()
 
 
+def _slots() -> list[Slot]:
+    clinic = models.Clinic(
+        id=uuid.uuid4(), name="Bench", address=None, timezone="UTC", cancellation_cutoff_hours=0
+    )
+    start = datetime(2026, 1, 5, 8, tzinfo=UTC)
+    return [
+        Slot(
+            starts_at=start + timedelta(minutes=20 * n),
+            ends_at=start + timedelta(minutes=20 * n + 20),
+            available=n % 3 != 0,
+            clinic_row=clinic,
+            doctor_id=uuid.uuid4(),
+        )
+        for n in range(SLOTS)
+    ]
+
+
+SLOT_OBJECTS = _slots()
+
+
 @strawberry.type
 class Query:
     @strawberry.field
@@ -96,6 +126,10 @@ class Query:
         edges = [Edge(node=record, row=record, cursor_of=_cursor) for record in RECORD_OBJECTS]
         page_info = PageInfo(has_next_page=False, last_row=None, cursor_of=_cursor)
         return Connection(edges=edges, page_info=page_info)
+
+    @strawberry.field
+    async def available_slots(self, doctor_id: strawberry.ID, date: date) -> list[Slot]:
+        return list(SLOT_OBJECTS)
 
 
 def _cursor(record: MedicalRecord) -> Cursor:
@@ -122,7 +156,7 @@ async def run(executions: int, rounds: int) -> None:
     print("| selection | standard ms | fast ms | fast / standard |")
     print("|---|---:|---:|---:|")
     for label, text in SHAPES.items():
-        document = graphql.parse(f"{{ records {{ edges {{ node {text} }} }} }}")
+        document = graphql.parse(text)
         best: dict[str, list[float]] = {name: [] for name in EXECUTORS}
         for _ in range(rounds):
             for name, executor in EXECUTORS.items():

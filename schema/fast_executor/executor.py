@@ -17,6 +17,9 @@ fields into:
   Strawberry would call it (``self`` and ``info`` only), then completed by graphql-core.
 - everything else (root fields, fields with arguments or permission classes, abstract
   types, directives other than include/skip): graphql-core's own ``execute_field``.
+  Its ``complete_value`` is overridden so that an object, or a list of objects that
+  are all there, returned by such a field is completed through the plan too, not
+  through five graphql-core frames per item before ``execute_fields``.
 
 A plain read that would not give a value graphql-core accepts as it is (an attribute
 missing from ``__dict__``, a null for a non-null type, a value the scalar refuses, a
@@ -25,7 +28,9 @@ again is harmless, and then the error, its message, path, location and null bubb
 are graphql-core's own. Fields run in the order of the selection set, depth first, with
 the same awaitables at the same places as graphql-core's, so that errors, audit entries
 and loader calls come in the same order. With middleware (an extension's ``resolve``
-hook: traced resolvers) or an abort signal every field runs the ordinary way.
+hook: traced resolvers) or an abort signal every field runs the ordinary way; with
+@defer, the fields of a deferred position, and an object whose selection set defers a
+fragment, are graphql-core's.
 
 Why not breadth-first (one pass per field over a list of objects, as Shopify does):
 it would change the order of errors and of resolver calls, and here the per-field cost
@@ -50,7 +55,7 @@ from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from schema.fast_executor.plan import Plan, Shape, Step, make_plan
+from schema.fast_executor.plan import Plan, Shape, Step, make_plan, planned_value
 
 _MISSING = object()
 
@@ -66,6 +71,24 @@ class FieldCounts:
 
 
 FIELD_COUNTS = FieldCounts()
+
+
+@dataclass(slots=True)
+class _PlannedValue:
+    """How ``complete_value`` completes one field's values through a plan."""
+
+    object_type: GraphQLObjectType
+    item_type: GraphQLOutputType | None  # a list's (NonNull kept); None for an object
+    plan: Plan
+
+
+def _all_there(items: list[Any], is_awaitable: Any) -> bool:
+    """Whether every item completes as an object: graphql-core has something to say
+    about a null (an error for a non-null item type), an exception or an awaitable."""
+    for item in items:
+        if item is None or item is Undefined or isinstance(item, Exception) or is_awaitable(item):
+            return False
+    return True
 
 
 def _coerce_leaves(leaf_type: GraphQLLeafType, values: Any) -> list[Any] | None:
@@ -94,6 +117,10 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         self._handlers = strawberry_schema is None or bool(strawberry_schema.exception_handlers)
         self._info_class = strawberry_schema.config.info_class if strawberry_schema else None
         self._plans: dict[tuple[GraphQLObjectType, int], tuple[GroupedFieldSet, Plan]] = {}
+        # complete_value's, keyed like graphql-core's subfield memo (the list kept alive).
+        self._values: dict[
+            tuple[GraphQLOutputType, int], tuple[FieldDetailsList, _PlannedValue | None]
+        ] = {}
 
     def build_per_event_executor(self, payload: Any) -> Any:
         # A subscription event collects its fields anew: plans of earlier events'
@@ -101,6 +128,7 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         executor = super().build_per_event_executor(payload)
         assert isinstance(executor, FastExecutor)
         executor._plans = {}
+        executor._values = {}
         return executor
 
     def build_response(self, data: dict[str, Any] | None) -> Any:
@@ -121,17 +149,87 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set: GroupedFieldSet,
         position_context: Any,
     ) -> Any:
-        if not self._planned:
+        # A deferred position (position_context): graphql-core splits the fields
+        # between payloads, which a plan does not.
+        if not self._planned or position_context is not None:
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
+        plan = self._plan_of(parent_type, grouped_field_set)
+        return self._run_plan(plan, parent_type, source_value, path, position_context)
+
+    def _plan_of(self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet) -> Plan:
         # Keyed like graphql-core's own subfield memo; the set is kept alive with its plan.
         key = (parent_type, id(grouped_field_set))
         cached = self._plans.get(key)
         if cached is None:
             cached = (grouped_field_set, make_plan(parent_type, grouped_field_set, self._handlers))
             self._plans[key] = cached
-        return self._run_plan(cached[1], parent_type, source_value, path, position_context)
+        return cached[1]
+
+    def complete_value(  # noqa: PLR0917  (graphql-core's signature)
+        self,
+        return_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's, except for an object or a list of objects all there outside
+        incremental delivery: graphql-core would reach the same plan through
+        complete_list_value, complete_list_item_value, complete_value,
+        complete_object_value and collect_and_execute_subfields for every item."""
+        if (
+            self._planned
+            and position_context is None
+            and result is not None
+            and result is not Undefined
+            and not isinstance(result, Exception)
+            # An empty list costs graphql-core nothing, and making its plan would.
+            and (type(result) is not list or result)
+        ):
+            planned = self._planned_value(return_type, field_details_list)
+            if planned is not None:
+                if planned.item_type is None:
+                    return self._run_plan(planned.plan, planned.object_type, result, path, None)
+                # Any other iterable, and items graphql-core reports on, take its path.
+                if type(result) is list and _all_there(result, self.is_awaitable):
+                    return self._objects(
+                        planned.plan,
+                        planned.object_type,
+                        result,
+                        path,
+                        item_type=planned.item_type,
+                        details=field_details_list,
+                    )
+        return super().complete_value(
+            return_type, field_details_list, info, path, result, position_context
+        )
+
+    def _planned_value(
+        self, return_type: GraphQLOutputType, details: FieldDetailsList
+    ) -> _PlannedValue | None:
+        key = (return_type, id(details))
+        cached = self._values.get(key)
+        if cached is None:
+            cached = self._values[key] = (details, self._make_planned_value(return_type, details))
+        return cached[1]
+
+    def _make_planned_value(
+        self, return_type: GraphQLOutputType, details: FieldDetailsList
+    ) -> _PlannedValue | None:
+        shape = planned_value(return_type, details)
+        if shape is None:
+            return None
+        object_type, item_type = shape
+        try:
+            grouped_field_set, defer_usages, _ = self.collect_subfields(object_type, details)
+        except Exception:  # noqa: BLE001  (graphql-core raises it, per item, where it would)
+            return None
+        if defer_usages:  # @defer: graphql-core's incremental execute_collected_subfields
+            return None
+        return _PlannedValue(object_type, item_type, self._plan_of(object_type, grouped_field_set))
 
     def _run_plan(  # noqa: PLR0912, PLR0915  (the per-object loop, kept in one frame)
         self,
@@ -336,9 +434,10 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         """:meth:`_read` of an object that is there (not null, not an error)."""
         assert step.field_def is not None
         try:
-            completed = self._run_plan(
-                step.sub_plan or self._sub_plan(step), step.named_type, value, path, None
-            )
+            plan = step.sub_plan or self._sub_plan(step)
+            if plan is None:
+                return _MISSING
+            completed = self._run_plan(plan, step.named_type, value, path, None)
         except Exception as raw_error:  # noqa: BLE001  (graphql-core's: any error is the field's)
             self.handle_field_error(raw_error, step.field_def.type, step.field_details_list, path)
             return None
@@ -390,34 +489,52 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
             return _MISSING if coerced_list is None else coerced_list
         assert path is not None
         if completion is Shape.OBJECT:
-            return self._run_plan(self._sub_plan(step), step.named_type, value, path, None)
-        is_awaitable = self.is_awaitable
+            plan = self._sub_plan(step)
+            if plan is None:
+                return _MISSING
+            return self._run_plan(plan, step.named_type, value, path, None)
         if (
             completion is not Shape.OBJECT_LIST
             or not isinstance(value, list)
-            or any(
-                item is None or isinstance(item, Exception) or is_awaitable(item) for item in value
-            )
+            or not _all_there(value, self.is_awaitable)
+            or (plan := self._sub_plan(step)) is None
         ):
             return _MISSING
-        return self._object_list(step, value, path)
+        object_type: GraphQLObjectType = step.named_type
+        item_type = GraphQLNonNull(object_type) if step.item_non_null else object_type
+        return self._objects(
+            plan, object_type, value, path, item_type=item_type, details=step.field_details_list
+        )
 
-    def _sub_plan(self, step: Step) -> Plan:
+    def _sub_plan(self, step: Step) -> Plan | None:
+        """The plan of the step's objects; None, from then on, when their selection set
+        defers fragments: graphql-core's execute_field or complete_value delivers those."""
         plan = step.sub_plan
-        if plan is None:
+        if plan is None and step.completion is not None:
             object_type: GraphQLObjectType = step.named_type
-            step.sub_fields = self.collect_subfields(object_type, step.field_details_list)[0]
-            plan = step.sub_plan = make_plan(object_type, step.sub_fields, self._handlers)
+            sub_fields, defer_usages, _ = self.collect_subfields(
+                object_type, step.field_details_list
+            )
+            if defer_usages:
+                if step.shape is not Shape.DIRECT:
+                    step.shape = Shape.RESOLVED
+                step.completion = None
+                return None
+            step.sub_fields = sub_fields
+            plan = step.sub_plan = make_plan(object_type, sub_fields, self._handlers)
         return plan
 
-    def _object_list(self, step: Step, items: list[Any], path: Path) -> Any:
-        """``complete_iterable_value`` for items that are objects, none of them null."""
-        plan = self._sub_plan(step)
-        object_type: GraphQLObjectType = step.named_type
-        item_type: GraphQLOutputType = (
-            GraphQLNonNull(object_type) if step.item_non_null else object_type
-        )
-        details = step.field_details_list
+    def _objects(
+        self,
+        plan: Plan,
+        object_type: GraphQLObjectType,
+        items: list[Any],
+        path: Path,
+        *,
+        item_type: GraphQLOutputType,
+        details: FieldDetailsList,
+    ) -> Any:
+        """``complete_iterable_value`` for items that are objects, all there (_all_there)."""
         is_awaitable = self.is_awaitable
         completed_results: list[Any] = []
         awaitable_indices: list[int] = []

@@ -191,6 +191,28 @@ def make_step(  # noqa: PLR0911  (one return per kind of field)
     return step
 
 
+def planned_value(
+    return_type: GraphQLOutputType, details: FieldDetailsList
+) -> tuple[GraphQLObjectType, GraphQLOutputType | None] | None:
+    """The object type whose plan completes a value of ``return_type`` and, for a list,
+    its item type (NonNull kept); None for graphql-core's ``complete_value``: leaf and
+    abstract types, nested lists, an ``is_type_of`` check, a list that may be streamed."""
+    _, type_ = _unwrap(return_type)
+    item_type: GraphQLOutputType | None = None
+    if isinstance(type_, GraphQLList):
+        if any(
+            directive.name.value == "stream"
+            for item in details
+            for directive in item.node.directives or ()
+        ):
+            return None
+        item_type = type_.of_type
+        _, type_ = _unwrap(item_type)
+    if not is_object_type(type_) or type_.is_type_of is not None:
+        return None
+    return type_, item_type
+
+
 def make_plan(
     parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet, handlers: bool
 ) -> Plan:
