@@ -9,6 +9,7 @@ from schema.context import Context
 from schema.ids import parse_id
 from schema.input_limits import CURSOR, SPECIALTY_FILTER, limited
 from schema.pages import cursor, page_size
+from schema.types.clinic import shown_clinics
 from schema.types.connection import Connection
 from schema.types.doctor import Slot
 
@@ -55,8 +56,8 @@ async def resolve_search_slots(
         if doctor.id in on_page:
             # Slot.doctor then costs no statement: the search read them already.
             context.loaders.doctor.prime(doctor.id, doctor.model())
-    clinics = await context.services.clinics.get_many(
-        found.slot.clinic_id for found in page.page.items
+    clinics = shown_clinics(
+        await context.services.clinics.get_many(found.slot.clinic_id for found in page.page.items)
     )
 
     def node(found: FoundSlot) -> Slot:

@@ -11,6 +11,7 @@ from domain.slot_grid import Slot as SlotValue
 from loaders.slots import cached_days
 from schema.context import Context
 from schema.ids import parse_id
+from schema.types.clinic import shown_clinics
 from schema.types.doctor import Slot
 from services.errors import NotFound
 from services.slot_cache import DayKey
@@ -39,7 +40,9 @@ async def resolve_slots_changed(
         while True:
             # "Already started" is applied per delivery: the shared day is not as of now.
             shown = as_of(slots, clock.now())
-            clinics = await services.clinics.get_many({slot.clinic_id for slot in shown})
+            clinics = shown_clinics(
+                await services.clinics.get_many({slot.clinic_id for slot in shown})
+            )
             yield [Slot.of(slot, clinics[slot.clinic_id], doctor) for slot in shown]
             # That list's fields are resolved: give back any connection they took.
             await context.sessions.close()

@@ -1,3 +1,6 @@
+import uuid
+from collections.abc import Mapping
+
 import strawberry
 
 from db import models
@@ -22,3 +25,8 @@ class Clinic:
             timezone=clinic.timezone,
             cancellation_cutoff_hours=clinic.cancellation_cutoff_hours,
         )
+
+
+def shown_clinics(rows: Mapping[uuid.UUID, models.Clinic]) -> dict[uuid.UUID, Clinic]:
+    """One object per clinic, for every slot of a request that is there."""
+    return {clinic_id: Clinic.from_model(row) for clinic_id, row in rows.items()}

@@ -15,7 +15,7 @@ from loaders.schedules import ExceptionsKey
 from schema.checked_arguments import check_arguments
 from schema.context import Context
 from schema.ids import parse_id
-from schema.types.clinic import Clinic
+from schema.types.clinic import Clinic, shown_clinics
 from schema.types.schedule import ScheduleException, ScheduleTemplate
 from services.slot_cache import DayKey
 
@@ -24,7 +24,8 @@ async def slots_of_doctor(
     info: strawberry.Info[Context], doctor_id: uuid.UUID, day: date, clinic_id: uuid.UUID | None
 ) -> list["Slot"]:
     slots = await info.context.loaders.slots.load(DayKey(doctor_id, day, clinic_id))
-    clinics = await info.context.services.clinics.get_many({slot.clinic_id for slot in slots})
+    rows = await info.context.services.clinics.get_many({slot.clinic_id for slot in slots})
+    clinics = shown_clinics(rows)
     return [Slot.of(slot, clinics[slot.clinic_id], doctor_id) for slot in slots]
 
 
@@ -33,13 +34,10 @@ class Slot:
     starts_at: datetime
     ends_at: datetime
     available: bool
-    clinic_row: strawberry.Private[models.Clinic]
+    # A plain field: a day's slots come with their clinics (shown_clinics), not one
+    # await or one object each.
+    clinic: Clinic
     doctor_id: strawberry.Private[uuid.UUID]
-
-    # A plain field: a day's slots come with their clinics, not one await each.
-    @strawberry.field
-    def clinic(self) -> Clinic:
-        return Clinic.from_model(self.clinic_row)
 
     @strawberry.field
     async def doctor(self, info: strawberry.Info[Context]) -> "Doctor":
@@ -48,12 +46,12 @@ class Slot:
         return Doctor.from_model(doctor)
 
     @classmethod
-    def of(cls, slot: SlotValue, clinic: models.Clinic, doctor_id: uuid.UUID) -> "Slot":
+    def of(cls, slot: SlotValue, clinic: Clinic, doctor_id: uuid.UUID) -> "Slot":
         return cls(
             starts_at=slot.starts_at,
             ends_at=slot.ends_at,
             available=slot.available,
-            clinic_row=clinic,
+            clinic=clinic,
             doctor_id=doctor_id,
         )
 
