@@ -33,6 +33,7 @@ from domain.pagination import Cursor
 from loaders.records import DocumentRef
 from schema.fast_executor import FastExecutor
 from schema.scalars import SCALAR_OVERRIDES
+from schema.types.clinic import Clinic
 from schema.types.connection import Connection, Edge, PageInfo
 from schema.types.doctor import Doctor, Slot
 from schema.types.record import MedicalRecord
@@ -100,8 +101,10 @@ RECORD_OBJECTS = _records()
 
 
 def _slots() -> list[Slot]:
-    clinic = models.Clinic(
-        id=uuid.uuid4(), name="Bench", address=None, timezone="UTC", cancellation_cutoff_hours=0
+    clinic = Clinic.from_model(
+        models.Clinic(
+            id=uuid.uuid4(), name="Bench", address=None, timezone="UTC", cancellation_cutoff_hours=0
+        )
     )
     start = datetime(2026, 1, 5, 8, tzinfo=UTC)
     return [
@@ -109,7 +112,7 @@ def _slots() -> list[Slot]:
             starts_at=start + timedelta(minutes=20 * n),
             ends_at=start + timedelta(minutes=20 * n + 20),
             available=n % 3 != 0,
-            clinic_row=clinic,
+            clinic=clinic,
             doctor_id=uuid.uuid4(),
         )
         for n in range(SLOTS)
