@@ -3,21 +3,48 @@
 from collections.abc import Callable
 from typing import Any
 
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
 
 
 class GatedConnectionPool(BlockingConnectionPool):
     """Asks ``gate`` before handing out a connection: while Redis is known to be down
-    it raises Redis's ConnectionError at once, instead of a wait for a socket timeout."""
+    it raises Redis's ConnectionError at once, instead of a wait for a socket timeout.
+
+    A free connection, with nobody waiting for one, is taken and given back without the
+    blocking pool's lock, timeout and notification: a GET then costs about 15 % less of
+    the process's CPU (`python -m bench.redis_command`), and every request makes two or
+    three commands. Only while some caller waits does a connection go through them, so
+    waiters are served in turn, as before. Nothing is awaited between looking and
+    taking, so the event loop cannot interleave another caller there."""
 
     def __init__(self, *, gate: Callable[[], None] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.gate = gate
+        self._waiting = 0  # callers inside the blocking pool's get_connection
 
     async def get_connection(self, *args: Any, **kwargs: Any) -> Any:
         if self.gate is not None:
             self.gate()
-        return await super().get_connection(*args, **kwargs)
+        if self._waiting == 0 and self._available_connections:
+            connection = self._available_connections.pop()
+            self._in_use_connections.add(connection)
+            try:
+                await self.ensure_connection(connection)
+            except BaseException:
+                await self.release(connection)
+                raise
+            return connection
+        self._waiting += 1
+        try:
+            return await super().get_connection(*args, **kwargs)
+        finally:
+            self._waiting -= 1
+
+    async def release(self, connection: Any) -> None:
+        if self._waiting == 0:
+            await ConnectionPool.release(self, connection)
+        else:
+            await super().release(connection)
 
 
 # Waiting for a free connection measures this process's own congestion, not Redis:
