@@ -20,6 +20,7 @@ from strawberry import Schema
 from strawberry.schema.config import StrawberryConfig
 
 from schema.fast_executor import FIELD_COUNTS, FastExecutor
+from tests.support.executor_runs import executed
 
 CALLS: list[str] = []
 
@@ -177,13 +178,7 @@ DOCUMENTS = [
 
 
 async def _run(schema: Schema, document: str) -> tuple[Any, list[Any], list[str]]:
-    CALLS.clear()
-    result = await schema.execute(document)
-    # A bubbling error leaves its siblings' coroutines to graphql-core to settle in the
-    # background; a few turns of the loop let them run (they are never waited on).
-    for _ in range(10):
-        await asyncio.sleep(0)
-    return result.data, [error.formatted for error in result.errors or ()], list(CALLS)
+    return await executed(schema, document, CALLS)
 
 
 @pytest.mark.parametrize("document", DOCUMENTS)
