@@ -9,15 +9,27 @@ Core statement costs more CPU than running it.
 
 import uuid
 from dataclasses import dataclass, field
-from typing import NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import CTE, String, Table, Uuid, bindparam, func, insert, literal, select
+from sqlalchemy import (
+    CTE,
+    Insert,
+    Select,
+    String,
+    Table,
+    Uuid,
+    bindparam,
+    func,
+    insert,
+    literal,
+    select,
+)
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import ARRAY, INET
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enums import AuditOutcome, Role
-from db.models import AuditEntry
+from db.models import Appointment, AuditEntry
 from db.request_sessions import RequestSessions
 from domain.caller import Caller
 
@@ -39,13 +51,21 @@ _ROWS = (
     .table_valued(*_PER_ROW)
     .render_derived()
 )
-INSERT_AUDIT_ROWS = insert(cast(Table, AuditEntry.__table__)).from_select(
-    [*_PER_ROW, "ip", "request_id"],
+
+
+def _insert_rows(rows: Select[Any]) -> Insert:
+    """The audit rows ``rows`` selects: the per-row columns, then ip and request id."""
+    return insert(cast(Table, AuditEntry.__table__)).from_select(
+        [*_PER_ROW, "ip", "request_id"], rows
+    )
+
+
+INSERT_AUDIT_ROWS = _insert_rows(
     select(
         *(_ROWS.c[name] for name in _PER_ROW),
         sql_cast(bindparam("ip", type_=String()), INET),
         bindparam("request_id", type_=String()),
-    ),
+    )
 )
 
 
@@ -54,24 +74,19 @@ def auditing(changed: CTE, action: str, resource_type: str) -> CTE:
     ``patient_id``), in the same statement: the change and its trail commit together,
     in one round trip. Binds ``audit_actor_user_id``, ``audit_actor_role``, ``audit_ip``
     and ``audit_request_id``: pass :meth:`AuditTrail.statement_parameters`."""
-    return (
-        insert(cast(Table, AuditEntry.__table__))
-        .from_select(
-            [*_PER_ROW, "ip", "request_id"],
-            select(
-                bindparam("audit_actor_user_id", type_=Uuid()),
-                bindparam("audit_actor_role", type_=String()),
-                literal(action, String),
-                changed.c.patient_id,
-                literal(resource_type, String),
-                sql_cast(changed.c.id, String),
-                literal(AuditOutcome.ALLOWED.value, String),
-                sql_cast(bindparam("audit_ip", type_=String()), INET),
-                bindparam("audit_request_id", type_=String()),
-            ),
+    return _insert_rows(
+        select(
+            bindparam("audit_actor_user_id", type_=Uuid()),
+            bindparam("audit_actor_role", type_=String()),
+            literal(action, String),
+            changed.c.patient_id,
+            literal(resource_type, String),
+            sql_cast(changed.c.id, String),
+            literal(AuditOutcome.ALLOWED.value, String),
+            sql_cast(bindparam("audit_ip", type_=String()), INET),
+            bindparam("audit_request_id", type_=String()),
         )
-        .cte(f"{changed.name}_audited")
-    )
+    ).cte(f"{changed.name}_audited")
 
 
 class AuditEvent(NamedTuple):
@@ -188,3 +203,13 @@ class AuditTrail:
         async with opened as session:
             await session.execute(INSERT_AUDIT_ROWS, parameters)
             await session.commit()
+
+
+def appointment_changed(audit: AuditTrail, action: str, appointment: Appointment) -> None:
+    """A change made to an appointment, recorded as ALLOWED on it."""
+    audit.allowed(
+        action,
+        patient_id=appointment.patient_id,
+        resource_type="Appointment",
+        resource_id=appointment.id,
+    )

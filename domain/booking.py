@@ -23,7 +23,7 @@ from db.enums import AppointmentStatus, Role
 from db.ids import uuid7
 from db.models import Appointment, Clinic, DoctorClinic
 from db.request_sessions import RequestSessions
-from domain.audit import AuditTrail, auditing
+from domain.audit import AuditTrail, appointment_changed, auditing
 from domain.availability import load_doctor_days
 from domain.caller import Caller
 from domain.clock import clock
@@ -346,12 +346,7 @@ async def book(
             if earlier is not None:
                 replayed = _replayed(earlier, request, patient_id)
                 if audit is not None:
-                    audit.allowed(
-                        BOOK_ACTION,
-                        patient_id=replayed.patient_id,
-                        resource_type="Appointment",
-                        resource_id=replayed.id,
-                    )
+                    appointment_changed(audit, BOOK_ACTION, replayed)
                 return replayed
         raise await _why_taken(session, request.doctor_id, patient_id, starts_at, ends_at)
     return appointment

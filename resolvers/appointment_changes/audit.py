@@ -1,10 +1,10 @@
-"""Every change to an appointment is audited: the ones made and the ones refused."""
+"""Every change to an appointment is audited: refusals here; the changes made through
+domain.audit.appointment_changed."""
 
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from db.models import Appointment
 from domain.audit import AuditTrail
 from services.errors import Forbidden, NotFound
 
@@ -21,12 +21,3 @@ async def audited_change(
     except (Forbidden, NotFound):
         audit.denied(action, resource_type="Appointment", resource_id=appointment_id)
         raise
-
-
-def changed(audit: AuditTrail, action: str, appointment: Appointment) -> None:
-    audit.allowed(
-        action,
-        patient_id=appointment.patient_id,
-        resource_type="Appointment",
-        resource_id=appointment.id,
-    )

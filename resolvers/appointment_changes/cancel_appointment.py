@@ -3,9 +3,10 @@ from typing import Annotated
 import strawberry
 
 from domain.appointment_changes import cancel
+from domain.audit import appointment_changed
 from domain.clock import clock
 from domain.waitlist_offers import FreedSlot, offer_freed_slot
-from resolvers.appointment_changes.audit import audited_change, changed
+from resolvers.appointment_changes.audit import audited_change
 from resolvers.holds.audit import entry_changed
 from schema.context import Context
 from schema.ids import parse_id
@@ -31,7 +32,7 @@ async def resolve_cancel_appointment(
             session, freed, clock.now(), context.services.settings.offer_minutes
         )
     await context.slot_cache.invalidate([appointment.doctor_id], bookings_only=True)
-    changed(context.audit, "appointment.cancel", appointment)
+    appointment_changed(context.audit, "appointment.cancel", appointment)
     if offered is not None:
         entry_changed(context.audit, "waitlist.offer", offered)
     return Appointment.from_model(appointment)

@@ -3,9 +3,10 @@ from datetime import datetime
 import strawberry
 
 from domain.appointment_changes import reschedule
+from domain.audit import appointment_changed
 from domain.clock import clock
 from domain.waitlist_offers import FreedSlot, offer_freed_slot
-from resolvers.appointment_changes.audit import audited_change, changed
+from resolvers.appointment_changes.audit import audited_change
 from resolvers.holds.audit import entry_changed
 from schema.context import Context
 from schema.ids import parse_id
@@ -28,7 +29,7 @@ async def resolve_reschedule_appointment(
             session, freed, clock.now(), context.services.settings.offer_minutes
         )
     await context.slot_cache.invalidate([appointment.doctor_id], bookings_only=True)
-    changed(context.audit, "appointment.reschedule", appointment)
+    appointment_changed(context.audit, "appointment.reschedule", appointment)
     if offered is not None:
         entry_changed(context.audit, "waitlist.offer", offered)
     return Appointment.from_model(appointment)

@@ -2,7 +2,8 @@ import strawberry
 
 from db.enums import AppointmentStatus
 from domain.appointment_changes import set_status
-from resolvers.appointment_changes.audit import audited_change, changed
+from domain.audit import appointment_changed
+from resolvers.appointment_changes.audit import audited_change
 from schema.context import Context
 from schema.ids import parse_id
 from schema.types.patient import Appointment
@@ -19,5 +20,5 @@ async def resolve_set_appointment_status(
         context.sessions.begin() as session,
     ):
         appointment = await set_status(session, caller, appointment_id, status)
-    changed(context.audit, "appointment.status", appointment)
+    appointment_changed(context.audit, "appointment.status", appointment)
     return Appointment.from_model(appointment)

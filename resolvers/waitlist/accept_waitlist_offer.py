@@ -1,7 +1,7 @@
 import strawberry
 
+from domain.audit import appointment_changed
 from domain.waitlist import accept
-from resolvers.appointment_changes.audit import changed
 from resolvers.holds.audit import audited, entry_changed
 from schema.context import Context
 from schema.ids import parse_id
@@ -23,5 +23,5 @@ async def resolve_accept_waitlist_offer(
         )
     await context.slot_cache.invalidate([appointment.doctor_id], bookings_only=True)
     entry_changed(context.audit, "waitlist.accept", entry)
-    changed(context.audit, "appointment.book", appointment)
+    appointment_changed(context.audit, "appointment.book", appointment)
     return Appointment.from_model(appointment)
