@@ -94,7 +94,7 @@ async def _change_email(
         return None
     if current_password is None:
         raise BadUserInput(PASSWORD_FOR_EMAIL)
-    if not verify_password(user.password_hash, current_password):
+    if not await verify_password(user.password_hash, current_password):
         raise WrongCurrentPassword
     taken = await session.scalar(
         select(User.id).where(func.lower(User.email) == email.lower(), User.id != user.id)

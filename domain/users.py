@@ -61,7 +61,7 @@ async def create_user(
     """A user with the profile its role needs (a doctor or a patient). Does not commit."""
     email = normalize_email(email)
     _check_profile(name, password, date_of_birth, phone)
-    user = User(id=uuid7(), email=email, password_hash=hash_password(password), role=role)
+    user = User(id=uuid7(), email=email, password_hash=await hash_password(password), role=role)
     session.add(user)
     try:
         # The unique index on lower(email) decides, also between concurrent sign-ups.

@@ -10,16 +10,9 @@ from importlib.util import find_spec
 from pathlib import Path
 
 from db.enums import Role
+from services.cores import usable_cores
 from services.errors import DomainError
 from services.settings import ConfigError, Settings, load_settings
-
-
-def usable_cores() -> int:
-    """The cores this process may run on (its CPU affinity, as a container or taskset
-    limits it), else all the machine's."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def _parser() -> argparse.ArgumentParser:

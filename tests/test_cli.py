@@ -114,7 +114,7 @@ async def test_create_user_makes_the_user_and_its_profile(
         ("pat@example.test", Role.PATIENT),
     ]
     assert doctor.stdout == f"created doctor Ada@clinic.example ({users[0].id})\n"
-    assert verify_password(users[0].password_hash, "correct horse")
+    assert await verify_password(users[0].password_hash, "correct horse")
     async with sessions() as session:
         profile = await session.scalar(select(Doctor).where(Doctor.user_id == users[0].id))
         patient_profile = await session.scalar(

@@ -119,7 +119,7 @@ async def test_second_load_adds_nothing_and_hashes_no_password(
     demo_s3: "S3Client",
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def refuse(password: str) -> str:
+    async def refuse(password: str) -> str:
         raise AssertionError("no user is missing, so no password needs hashing")
 
     monkeypatch.setattr("devtools.demo.seed.hash_password", refuse)
@@ -268,7 +268,7 @@ async def test_demo_logins_match_the_stored_password_hashes(
             assert user is not None
             assert user.role == Role(role)
             assert password == DEMO_PASSWORDS[user.role]
-            assert verify_password(user.password_hash, password)
+            assert await verify_password(user.password_hash, password)
         # One hash per role: argon2 runs three times, not sixty-one.
         assert await session.scalar(select(func.count(func.distinct(User.password_hash)))) == 3
 

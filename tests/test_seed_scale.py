@@ -262,7 +262,7 @@ async def test_every_user_signs_in_with_the_one_shared_password(
             (await connection.execute(text("SELECT role, count(*) FROM users GROUP BY 1"))).all()
         )
     assert len(hashes) == 1
-    assert verify_password(hashes[0][0], SCALE_PASSWORD)
+    assert await verify_password(hashes[0][0], SCALE_PASSWORD)
     assert roles == {"ADMIN": 1, "DOCTOR": 20, "PATIENT": 500}
 
 

@@ -124,8 +124,7 @@ async def _missing_user_rows(session: AsyncSession) -> list[Row]:
     missing = [user for user in users if user[0] not in existing]
     # argon2 is slow on purpose: one hash per role, and none for a role already loaded.
     hashes = {
-        role: await asyncio.to_thread(hash_password, DEMO_PASSWORDS[role])
-        for role in {user[2] for user in missing}
+        role: await hash_password(DEMO_PASSWORDS[role]) for role in {user[2] for user in missing}
     }
     return [
         {"id": user_id, "email": email, "password_hash": hashes[role], "role": role}

@@ -126,7 +126,7 @@ async def seed_scale(
     )
     planner = Planner(world, appointments=appointments, seed=seed, now=moment)
     # argon2 is slow on purpose: one hash, shared by every seeded user.
-    password_hash = await asyncio.to_thread(hash_password, SCALE_PASSWORD)
+    password_hash = await hash_password(SCALE_PASSWORD)
 
     connection = await asyncpg.connect(_plain_dsn(database_url))
     try:

@@ -4,10 +4,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import User
-from services.passwords import hash_password, needs_rehash, verify_password
-
-# Verified against when the e-mail is unknown, so both cases cost one argon2 run.
-_UNKNOWN_USER_HASH = hash_password("no user has this password")
+from services.passwords import DECOY_HASH, hash_password, needs_rehash, verify_password
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,9 +18,9 @@ async def check_credentials(session: AsyncSession, email: str, password: str) ->
     have grown since it was set. Does not commit."""
     user = await session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
     if user is None:
-        verify_password(_UNKNOWN_USER_HASH, password)
+        await verify_password(DECOY_HASH, password)
         return CredentialCheck(user=None, valid=False)
-    valid = user.is_active and verify_password(user.password_hash, password)
+    valid = user.is_active and await verify_password(user.password_hash, password)
     if valid and needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+        user.password_hash = await hash_password(password)
     return CredentialCheck(user=user, valid=valid)

@@ -45,10 +45,10 @@ async def change_password(
     user = await session.get(User, user_id, with_for_update=True)
     if user is None or not user.is_active:
         raise Unauthenticated("Sign in first.")
-    if not verify_password(user.password_hash, current_password):
+    if not await verify_password(user.password_hash, current_password):
         raise WrongCurrentPassword
     check_new_password(new_password)
-    user.password_hash = hash_password(new_password)
+    user.password_hash = await hash_password(new_password)
     await end_every_session(session, redis, user.id, reason="password changed")
     return await sign_in(session, tokens, user)
 

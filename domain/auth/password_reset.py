@@ -56,7 +56,7 @@ async def reset_password(
     user = await session.get(User, row.user_id, with_for_update=True) if row else None
     if row is None or user is None or not user.is_active:
         raise BadUserInput(INVALID_LINK)
-    user.password_hash = hash_password(new_password)
+    user.password_hash = await hash_password(new_password)
     # Following the link proved the address, if it is still the one it went to.
     if user.email_verified_at is None and row.destination_hash == destination_digest(user.email):
         user.email_verified_at = datetime.now(UTC)
