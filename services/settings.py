@@ -214,7 +214,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         ),
         request_timeout_s=float(_positive_int(environ, "MEDAPPT_REQUEST_TIMEOUT_S", 15)),
         max_concurrent_requests=_positive_int(environ, "MEDAPPT_MAX_CONCURRENT_REQUESTS", 32),
-        db_pool_size=_positive_int(environ, "MEDAPPT_DB_POOL_SIZE", 10),
+        db_pool_size=_positive_int(environ, "MEDAPPT_DB_POOL_SIZE", 20),
         db_max_overflow=_whole_number(environ, "MEDAPPT_DB_MAX_OVERFLOW", 10),
         redis_max_connections=_positive_int(environ, "MEDAPPT_REDIS_MAX_CONNECTIONS", 50),
         redis_timeout_ms=_positive_int(environ, "MEDAPPT_REDIS_TIMEOUT_MS", 500),
