@@ -34,6 +34,9 @@ class Context:
     # Every session of the request on one connection (db/request_sessions.py).
     sessions: RequestSessions
     loaders: Loaders
+    # The caller's token is yet to be checked against revocations: the door does it
+    # in its round trip to Redis, before anything runs (schema/limits/door.py).
+    revocation_unchecked: bool = False
     _loaders_of_others: dict[Caller, Loaders] = field(default_factory=dict)
 
     @property
@@ -63,15 +66,18 @@ class Context:
         return require_signed_in(self.caller)
 
 
-async def authenticate(services: Services, authorization: str | None) -> Caller | None:
-    """The caller named by a Bearer access token; None without one."""
+async def authenticate(
+    services: Services, authorization: str | None, *, revocations: bool = True
+) -> Caller | None:
+    """The caller named by a Bearer access token; None without one. Without
+    ``revocations``, whether the token was revoked is left to the caller to ask."""
     if authorization is None:
         return None
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated(INVALID_ACCESS)
     claims = services.tokens.verify_access(token.strip())
-    if await is_revoked(services.redis, claims.jti, claims.family_id):
+    if revocations and await is_revoked(services.redis, claims.jti, claims.family_id):
         raise Unauthenticated(INVALID_ACCESS)
     return Caller(
         user_id=claims.user_id,
@@ -85,12 +91,19 @@ async def authenticate(services: Services, authorization: str | None) -> Caller 
 
 
 async def build_context(
-    request: HTTPConnection, services: Services, request_id: str, authorization: str | None
+    request: HTTPConnection,
+    services: Services,
+    request_id: str,
+    authorization: str | None,
+    *,
+    revocations_at_door: bool = False,
 ) -> Context:
     """``authorization``: the Authorization header, or over a WebSocket the one that
-    ``connection_init`` carried."""
+    ``connection_init`` carried. With ``revocations_at_door`` (an operation over HTTP,
+    which the door sees before anything runs), the door asks whether the token was
+    revoked, in the round trip it makes anyway."""
     try:
-        caller = await authenticate(services, authorization)
+        caller = await authenticate(services, authorization, revocations=not revocations_at_door)
         credentials_error: DomainError | None = None
     except Unauthenticated as error:
         caller, credentials_error = None, error
@@ -110,4 +123,5 @@ async def build_context(
         audit=audit,
         sessions=sessions,
         loaders=Loaders(sessions, services.slot_cache, services.documents, caller, audit),
+        revocation_unchecked=revocations_at_door and caller is not None,
     )

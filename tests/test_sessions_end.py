@@ -1,6 +1,7 @@
 """Ending a session stops every access token of it at once, whichever way it ends; a
 request pays for that with one Redis round trip and no database statement."""
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -10,6 +11,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enums import Role
+from services.rate_limits.budgets import RateLimits
 from services.settings import Settings
 from tests.support.accounts import (
     CHANGE,
@@ -22,7 +24,7 @@ from tests.support.accounts import (
     ok,
     token_of,
 )
-from tests.support.api import error_codes, graphql
+from tests.support.api import error_codes, graphql, serving
 from tests.support.people import PASSWORD, person
 from tests.support.providers import FakeSendGrid
 from tests.support.scheduling import signed_in
@@ -197,12 +199,35 @@ async def test_a_signed_in_request_costs_one_redis_round_trip_and_no_statement(
     assert body == {"data": {"__typename": "Query"}}
     assert log.count == 0
     calls = {name: value["calls"] for name, value in stats.items()}
-    # The revocation check (token and session in one EXISTS) and the door's budgets.
-    assert calls.pop("cmdstat_exists") == 1
+    # The door's one script: the revocation check (token and session in one EXISTS),
+    # then the budgets. That the client sends nothing else, test_traces shows.
     assert calls.pop("cmdstat_evalsha") == 1
+    assert calls.pop("cmdstat_exists") == 1
     inside_the_script = {"cmdstat_time", "cmdstat_hmget", "cmdstat_hset", "cmdstat_expire"}
     this_test = {"cmdstat_config|resetstat", "cmdstat_config", "cmdstat_info"}
     # Not the request's: the slot feed's keep-alive on its own connection, once a second
     # while no change is heard (services/slot_feed.py), once a subscription started it.
     background = {"cmdstat_ping"}
     assert set(calls) <= inside_the_script | this_test | background, calls
+
+
+async def test_a_revoked_token_spends_nothing_and_is_refused_with_the_limits_off_too(
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], settings: Settings,
+    redis: Redis,
+) -> None:  # fmt: skip
+    pat = await person(sessions, settings, Role.PATIENT, "Pat", EMAIL)
+    budget = f"ratelimit:user:{pat.user.id}"
+    await ok(client, "mutation { logout }", token=pat.access_token)
+    spent_before = await redis.hgetall(budget)
+
+    refused = await graphql(client, ME, token=pat.access_token)
+    spent_after = await redis.hgetall(budget)
+    unlimited = dataclasses.replace(settings, rate_limits=RateLimits(enabled=False))
+    async with serving(unlimited) as url, httpx.AsyncClient(base_url=url) as http:
+        refused_unlimited = await graphql(http, ME, token=pat.access_token)
+
+    for body in (refused, refused_unlimited):
+        assert body["data"] is None
+        assert [(e["message"], e["extensions"]["code"]) for e in body["errors"]] == [INVALID_ACCESS]
+    assert set(spent_before) == {b"tokens", b"at"}
+    assert spent_after == spent_before

@@ -126,10 +126,12 @@ class GraphQLApp(GraphQL[Context, None]):
     ) -> Context:
         request_id = getattr(request.state, "request_id", None) or request_id_of(request.scope)
         # Over a WebSocket, the token comes later, in connection_init (SubscriptionSocket).
-        authorization = (
-            request.headers.get("authorization") if isinstance(request, Request) else None
-        )
-        context = await build_context(request, request.state.services, request_id, authorization)
+        over_http = isinstance(request, Request)
+        authorization = request.headers.get("authorization") if over_http else None
+        context = await build_context(
+            request, request.state.services, request_id, authorization,
+            revocations_at_door=over_http,
+        )  # fmt: skip
         request.state.graphql_context = context
         return context
 

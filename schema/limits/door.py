@@ -1,4 +1,5 @@
-"""Before a validated operation runs: its cost against the limit, then the client's budgets."""
+"""Before a validated operation runs: its cost against the limit, then the client's budgets
+and, in the same round trip to Redis, whether the caller's token was revoked."""
 
 from collections.abc import AsyncIterator
 from typing import Any
@@ -8,13 +9,15 @@ from strawberry.extensions import SchemaExtension
 
 from schema.context import Context
 from schema.limits.cost_cache import cached_operation_cost
+from services.auth.revoked_tokens import revocation_keys
 from services.errors import QueryTooComplex
 from services.rate_limits.request_budgets import charge_request
 
 
 class Door(SchemaExtension):
-    """Refuses an operation over ``max_cost`` (QUERY_TOO_COMPLEX) or over the
-    client's budgets (RATE_LIMITED); tells every response its cost."""
+    """Refuses an operation over ``max_cost`` (QUERY_TOO_COMPLEX), over the client's
+    budgets (RATE_LIMITED) or with a revoked token (UNAUTHENTICATED); tells every
+    response its cost."""
 
     def __init__(self, *, max_cost: int) -> None:
         self.max_cost = max_cost
@@ -39,14 +42,20 @@ class Door(SchemaExtension):
                 " Ask for fewer items (`first`) or fewer fields."
             )
         context: Context = execution.context
+        caller = context.caller
         await charge_request(
             context.redis,
             context.services.settings.rate_limits,
             ip=context.ip,
-            user_id=str(context.caller.user_id) if context.caller else None,
+            user_id=str(caller.user_id) if caller else None,
             cost=cost.requested,
             registrations=cost.root_fields["registerPatient"],
             logins=cost.root_fields["login"],
+            revocation_keys=(
+                revocation_keys(caller.token_id, caller.family_id)
+                if caller is not None and context.revocation_unchecked
+                else ()
+            ),
         )
         yield
 

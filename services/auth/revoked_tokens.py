@@ -2,7 +2,8 @@
 
 Two kinds of entry: one access token (logout names the token it was sent with), and a
 whole sign-in session (its refresh-token family): every access token that carries the
-session's id stops at once when it ends. One round trip checks both for a request.
+session's id stops at once when it ends. One round trip checks both for a request: the
+door's, with the rate limits (schema/limits/door.py), or :func:`is_revoked`.
 """
 
 import uuid
@@ -41,6 +42,11 @@ async def end_sessions(redis: "Redis", session_ids: Iterable[uuid.UUID]) -> None
         await pipe.execute()
 
 
+def revocation_keys(token_id: str, session_id: uuid.UUID) -> tuple[str, str]:
+    """The entries that stop a token: its own, and its session's. Either present, it stops."""
+    return _token_key(token_id), _session_key(session_id)
+
+
 async def is_revoked(redis: "Redis", token_id: str, session_id: uuid.UUID) -> bool:
     """Whether the token, or the session it belongs to, has been stopped: one EXISTS."""
-    return bool(await redis.exists(_token_key(token_id), _session_key(session_id)))
+    return bool(await redis.exists(*revocation_keys(token_id, session_id)))

@@ -1,9 +1,11 @@
 """What one API request spends: cost points per IP and per user, sign-ups and logins per IP.
 
-One Redis round trip. When Redis cannot answer, reads and ordinary mutations go
-through (fail open: an outage of the limiter must not become an outage of the
-API), while sign-ups and logins are refused as SERVICE_UNAVAILABLE (fail closed:
-they are what an attacker would pour through the gap).
+One Redis round trip, which also asks whether the caller's access token was revoked.
+When Redis cannot answer, reads and ordinary mutations of anonymous callers go through
+(fail open: an outage of the limiter must not become an outage of the API), while
+sign-ups, logins and signed-in callers are refused as SERVICE_UNAVAILABLE (fail closed:
+sign-ups and logins are what an attacker would pour through the gap, and without Redis a
+revoked token would pass).
 """
 
 import asyncio
@@ -12,10 +14,12 @@ import logging
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from services.errors import RateLimited, ServiceUnavailable
+from services.auth.tokens import INVALID_ACCESS_TOKEN
+from services.errors import RateLimited, ServiceUnavailable, Unauthenticated
 from services.metrics import RATE_LIMITED
+from services.outages import UNAVAILABLE_MESSAGE
 from services.rate_limits.budgets import RateLimits
-from services.rate_limits.token_buckets import Charge, spend
+from services.rate_limits.token_buckets import PRESENT, Charge, spend
 
 logger = logging.getLogger("services.rate_limits")
 _REFUSED = RATE_LIMITED.labels(limit="request")
@@ -34,30 +38,39 @@ async def charge_request(
     cost: int,
     registrations: int,
     logins: int,
+    revocation_keys: tuple[str, ...] = (),
 ) -> None:
-    """Spend from every budget the request touches, or refuse it with RATE_LIMITED."""
-    if not limits.enabled:
+    """Spend from every budget the request touches, or refuse it with RATE_LIMITED;
+    refuse it with UNAUTHENTICATED, spending nothing, when a key of ``revocation_keys``
+    (services/auth/revoked_tokens.py) exists."""
+    charges: list[Charge] = []
+    if limits.enabled:
+        client = ip or "unknown"
+        # An operation costing more than a whole budget of points runs when the budget
+        # is full, and empties it. Sign-ups and logins are counted one by one.
+        charges += [
+            Charge(f"ratelimit:ip:{client}", min(cost, limits.ip.count), limits.ip),
+            Charge(f"ratelimit:register:{client}", registrations, limits.register),
+            Charge(f"ratelimit:login:{client}", logins, limits.login),
+        ]
+        if user_id is not None:
+            charges.append(
+                Charge(f"ratelimit:user:{user_id}", min(cost, limits.user.count), limits.user)
+            )
+    elif not revocation_keys:
         return
-    client = ip or "unknown"
-    # An operation costing more than a whole budget of points runs when the budget
-    # is full, and empties it. Sign-ups and logins are counted one by one.
-    charges = [
-        Charge(f"ratelimit:ip:{client}", min(cost, limits.ip.count), limits.ip),
-        Charge(f"ratelimit:register:{client}", registrations, limits.register),
-        Charge(f"ratelimit:login:{client}", logins, limits.login),
-    ]
-    if user_id is not None:
-        charges.append(
-            Charge(f"ratelimit:user:{user_id}", min(cost, limits.user.count), limits.user)
-        )
     try:
         async with asyncio.timeout(REDIS_TIMEOUT_SECONDS):
-            wait = await spend(redis, charges)
+            wait = await spend(redis, charges, unless_present=revocation_keys)
     except (RedisError, TimeoutError) as error:
+        if revocation_keys:
+            raise ServiceUnavailable(UNAVAILABLE_MESSAGE) from error
         if registrations or logins:
             raise ServiceUnavailable("Sign-up and sign-in are unavailable; try again.") from error
         logger.warning("rate limits unavailable, request let through: %s", type(error).__name__)
         return
+    if wait == PRESENT:
+        raise Unauthenticated(INVALID_ACCESS_TOKEN)
     if wait:
         _REFUSED.inc()
         raise RateLimited(
