@@ -218,10 +218,10 @@ async def test_a_revoked_token_spends_nothing_and_is_refused_with_the_limits_off
     pat = await person(sessions, settings, Role.PATIENT, "Pat", EMAIL)
     budget = f"ratelimit:user:{pat.user.id}"
     await ok(client, "mutation { logout }", token=pat.access_token)
-    spent_before = await redis.hgetall(budget)
+    spent_before = await redis.hgetall(budget)  # type: ignore[misc]
 
     refused = await graphql(client, ME, token=pat.access_token)
-    spent_after = await redis.hgetall(budget)
+    spent_after = await redis.hgetall(budget)  # type: ignore[misc]
     unlimited = dataclasses.replace(settings, rate_limits=RateLimits(enabled=False))
     async with serving(unlimited) as url, httpx.AsyncClient(base_url=url) as http:
         refused_unlimited = await graphql(http, ME, token=pat.access_token)
