@@ -87,6 +87,14 @@ async def running_workers(settings: Settings, count: int) -> AsyncIterator[None]
     try:
         yield
     finally:
+        # No new job, then the jobs in flight finish, then close. close() alone cancels
+        # the jobs in flight, and one cancelled while arq records its end re-raises that
+        # cancellation from close() (seen once in a full run, during a rescan's sends).
+        for worker in workers:
+            worker.allow_pick_jobs = False
+        async with asyncio.timeout(30):
+            while in_flight := [t for w in workers for t in w.tasks.values() if not t.done()]:
+                await asyncio.wait(in_flight)
         for worker in workers:
             await worker.close()
         for run in runs:
