@@ -83,6 +83,10 @@ class WorkerSettings:
     job_deserializer = deserialize_job
     # Retries are counted in the notifications table; arq only needs room for them.
     max_tries = 20
+    # Told to stop (SIGTERM, as a deploy does), a worker takes no new job and gives those
+    # under way this long to finish: a send cancelled midway would be sent again once its
+    # claim lapsed. Shorter than Kubernetes' default grace period of 30 s.
+    job_completion_wait = 20
 
 
 def cron_jobs(settings: Settings) -> list[CronJob]:
