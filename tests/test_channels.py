@@ -21,6 +21,7 @@ from tests.support.providers import (
     FakeSendGrid,
     FakeTwilio,
     Sms,
+    provider_environment,
     sendgrid_server,
     twilio_server,
 )
@@ -436,17 +437,7 @@ async def test_unconfigured_providers_only_log(http: httpx.AsyncClient) -> None:
 async def test_configured_providers_send_through_them(
     twilio: FakeTwilio, sendgrid: FakeSendGrid, http: httpx.AsyncClient
 ) -> None:
-    settings = load_settings(
-        {
-            "TWILIO_ACCOUNT_SID": TWILIO_SID,
-            "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
-            "TWILIO_FROM": TWILIO_FROM,
-            "TWILIO_BASE_URL": twilio.base_url,
-            "SENDGRID_API_KEY": SENDGRID_KEY,
-            "SENDGRID_FROM": SENDGRID_FROM,
-            "SENDGRID_BASE_URL": sendgrid.base_url,
-        }
-    )
+    settings = load_settings(provider_environment(twilio, sendgrid))
     sms, email = channels_from_settings(settings, http)
 
     text = await sms.send(to=PHONE, subject="", body=BODY)

@@ -13,15 +13,7 @@ from devtools.embedded.process import free_port
 from services.settings import Settings
 from tests.support.notifications import notification_rows, patient_with_phone
 from tests.support.processes import running, until_answers
-from tests.support.providers import (
-    SENDGRID_FROM,
-    SENDGRID_KEY,
-    TWILIO_FROM,
-    TWILIO_SID,
-    TWILIO_TOKEN,
-    FakeSendGrid,
-    FakeTwilio,
-)
+from tests.support.providers import FakeSendGrid, FakeTwilio, provider_environment
 from tests.support.scheduling import book_via_api, local, make_monday_world
 from tests.support.worker import until
 
@@ -41,13 +33,7 @@ async def test_a_send_under_way_finishes_when_the_worker_is_told_to_stop(
     env = {
         "DATABASE_URL": settings.database_url,
         "REDIS_URL": settings.redis_url,
-        "TWILIO_ACCOUNT_SID": TWILIO_SID,
-        "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
-        "TWILIO_FROM": TWILIO_FROM,
-        "TWILIO_BASE_URL": twilio.base_url,
-        "SENDGRID_API_KEY": SENDGRID_KEY,
-        "SENDGRID_FROM": SENDGRID_FROM,
-        "SENDGRID_BASE_URL": sendgrid.base_url,
+        **provider_environment(twilio, sendgrid),
     }
     log, metrics_port = tmp_path / "worker.log", free_port()
 

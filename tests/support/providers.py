@@ -361,3 +361,16 @@ def sendgrid_server() -> contextlib.AbstractAsyncContextManager[FakeSendGrid]:
     port = free_port()
     fake = FakeSendGrid(f"http://127.0.0.1:{port}")
     return _serving(fake, Route("/v3/mail/send", fake.send_mail, methods=["POST"]), port)
+
+
+def provider_environment(twilio: FakeTwilio, sendgrid: FakeSendGrid) -> dict[str, str]:
+    """The environment that sends SMS and e-mail through these fakes."""
+    return {
+        "TWILIO_ACCOUNT_SID": TWILIO_SID,
+        "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+        "TWILIO_FROM": TWILIO_FROM,
+        "TWILIO_BASE_URL": twilio.base_url,
+        "SENDGRID_API_KEY": SENDGRID_KEY,
+        "SENDGRID_FROM": SENDGRID_FROM,
+        "SENDGRID_BASE_URL": sendgrid.base_url,
+    }
