@@ -6,13 +6,13 @@ API), while sign-ups and logins are refused as SERVICE_UNAVAILABLE (fail closed:
 they are what an attacker would pour through the gap).
 """
 
-import asyncio
 import logging
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from services.errors import RateLimited, ServiceUnavailable
+from services.fair_timeout import FairTimeout
 from services.metrics import RATE_LIMITED
 from services.rate_limits.budgets import RateLimits
 from services.rate_limits.token_buckets import Charge, spend
@@ -21,7 +21,8 @@ logger = logging.getLogger("services.rate_limits")
 _REFUSED = RATE_LIMITED.labels(limit="request")
 
 # Longer than a healthy round trip by far; short enough that a hung Redis
-# does not hold every request.
+# does not hold every request. Redis's time, not stalls of this event loop's
+# (services/fair_timeout.py): a login is refused for an outage only if there is one.
 REDIS_TIMEOUT_SECONDS = 0.5
 
 
@@ -51,7 +52,7 @@ async def charge_request(
             Charge(f"ratelimit:user:{user_id}", min(cost, limits.user.count), limits.user)
         )
     try:
-        async with asyncio.timeout(REDIS_TIMEOUT_SECONDS):
+        async with FairTimeout(REDIS_TIMEOUT_SECONDS):
             wait = await spend(redis, charges)
     except (RedisError, TimeoutError) as error:
         if registrations or logins:
