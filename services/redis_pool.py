@@ -5,6 +5,8 @@ from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
 
+from services.redis_replies import with_fair_replies
+
 
 class GatedConnectionPool(BlockingConnectionPool):
     """Asks ``gate`` before handing out a connection: while Redis is known to be down
@@ -59,7 +61,8 @@ def redis_client(
     url: str, *, max_connections: int, timeout_ms: int, gate: Callable[[], None] | None = None
 ) -> Redis:
     """At most ``max_connections`` (MEDAPPT_REDIS_MAX_CONNECTIONS); a reply (and a new
-    connection) is waited for ``timeout_ms`` (MEDAPPT_REDIS_TIMEOUT_MS), a free
+    connection) is waited for ``timeout_ms`` (MEDAPPT_REDIS_TIMEOUT_MS) of Redis's time,
+    not of stalls of this process's event loop (services/redis_replies.py), a free
     connection up to POOL_WAIT_SECONDS."""
     seconds = timeout_ms / 1000
     pool = GatedConnectionPool.from_url(
@@ -70,5 +73,6 @@ def redis_client(
         socket_timeout=seconds,
         socket_connect_timeout=seconds,
     )
+    with_fair_replies(pool)
     # from_pool: closing the client closes its connections too.
     return Redis.from_pool(pool)

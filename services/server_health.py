@@ -9,19 +9,24 @@ from dataclasses import dataclass
 from typing import Literal
 
 import asyncpg
-from redis.asyncio import Redis
+from redis.asyncio import ConnectionPool, Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from db.engine import asyncpg_dsn
 from services.errors import ServiceUnavailable
+from services.fair_timeout import FairTimeout
 from services.metrics import SERVER_UP
 from services.outages import UNAVAILABLE_MESSAGE
+from services.redis_replies import with_fair_replies
 
 logger = logging.getLogger("services.server_health")
 
 Server = Literal["postgresql", "redis"]
 # A probe every half second, each given a second: an outage is noticed within 1.5 s.
+# The second is the server's: a probe the event loop could not read in time, because it
+# was blocked (a garbage-collector pass, CPU-bound work), is not a failed one
+# (services/fair_timeout.py); else one stall refused every request for half a second.
 PROBE_INTERVAL_SECONDS = 0.5
 PROBE_TIMEOUT_SECONDS = 1.0
 
@@ -36,9 +41,10 @@ class DatabaseProbe:
 
     async def __call__(self) -> bool:
         try:
-            if self._connection is None or self._connection.is_closed():
-                self._connection = await asyncpg.connect(self.dsn, timeout=self.timeout)
-            await self._connection.fetchval("SELECT 1", timeout=self.timeout)
+            async with FairTimeout(self.timeout):
+                if self._connection is None or self._connection.is_closed():
+                    self._connection = await asyncpg.connect(self.dsn)
+                await self._connection.fetchval("SELECT 1")
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
             self.close()
             return False
@@ -53,9 +59,10 @@ class DatabaseProbe:
 
 class RedisProbe:
     def __init__(self, redis_url: str, timeout: float) -> None:
-        self._client = Redis.from_url(
+        pool = ConnectionPool.from_url(
             redis_url, socket_timeout=timeout, socket_connect_timeout=timeout, max_connections=1
         )
+        self._client = Redis.from_pool(with_fair_replies(pool))
 
     async def __call__(self) -> bool:
         try:

@@ -118,8 +118,8 @@ async def _from(url: str, ip: str, email: str, password: str) -> list[str]:
             headers={"X-Forwarded-For": ip},
         )
     codes = [error["extensions"]["code"] for error in response.json().get("errors", [])]
-    # No answer here may be an outage: if one is, its message says which server (once
-    # seen in a full run: SERVICE_UNAVAILABLE on the 14th of 100 guesses).
+    # No answer here may be an outage. One was, once, in a full run: a collector pass
+    # stalled the loop past a Redis reply's timeout (tests/test_stalled_loop.py).
     assert "SERVICE_UNAVAILABLE" not in codes, response.text
     return codes
 

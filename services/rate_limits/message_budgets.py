@@ -4,7 +4,6 @@ Sending to any address someone types in is how SMS pumping and mail bombing
 work, so each destination gets only so many messages per period, whoever asks.
 """
 
-import asyncio
 import hashlib
 from typing import Literal
 
@@ -12,6 +11,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from services.errors import RateLimited, ServiceUnavailable
+from services.fair_timeout import FairTimeout
 from services.rate_limits.budgets import RateLimits
 from services.rate_limits.request_budgets import REDIS_TIMEOUT_SECONDS
 from services.rate_limits.token_buckets import Charge, spend
@@ -51,7 +51,7 @@ async def require_account_message_budget(
         Charge(f"ratelimit:messages:{ip or 'unknown'}", 1, limits.messages),
     ]
     try:
-        async with asyncio.timeout(REDIS_TIMEOUT_SECONDS):
+        async with FairTimeout(REDIS_TIMEOUT_SECONDS):
             wait = await spend(redis, charges)
     except (RedisError, TimeoutError) as error:
         raise ServiceUnavailable("Messages cannot be sent just now; try again.") from error

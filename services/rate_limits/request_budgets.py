@@ -8,7 +8,6 @@ sign-ups and logins are what an attacker would pour through the gap, and without
 revoked token would pass).
 """
 
-import asyncio
 import logging
 
 from redis.asyncio import Redis
@@ -16,6 +15,7 @@ from redis.exceptions import RedisError
 
 from services.auth.tokens import INVALID_ACCESS_TOKEN
 from services.errors import RateLimited, ServiceUnavailable, Unauthenticated
+from services.fair_timeout import FairTimeout
 from services.metrics import RATE_LIMITED
 from services.outages import UNAVAILABLE_MESSAGE
 from services.rate_limits.budgets import RateLimits
@@ -25,7 +25,8 @@ logger = logging.getLogger("services.rate_limits")
 _REFUSED = RATE_LIMITED.labels(limit="request")
 
 # Longer than a healthy round trip by far; short enough that a hung Redis
-# does not hold every request.
+# does not hold every request. Redis's time, not stalls of this event loop's
+# (services/fair_timeout.py): a login is refused for an outage only if there is one.
 REDIS_TIMEOUT_SECONDS = 0.5
 
 
@@ -60,7 +61,7 @@ async def charge_request(
     elif not revocation_keys:
         return
     try:
-        async with asyncio.timeout(REDIS_TIMEOUT_SECONDS):
+        async with FairTimeout(REDIS_TIMEOUT_SECONDS):
             wait = await spend(redis, charges, unless_present=revocation_keys)
     except (RedisError, TimeoutError) as error:
         if revocation_keys:
