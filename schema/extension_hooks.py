@@ -6,6 +6,11 @@ inspect every extension's hook and wrap it in a new ``contextmanager`` or
 (functools.update_wrapper) each time: some 20 µs of every request for our extensions.
 The wrapping depends only on the function, so it is done once and kept here; each request
 still gets its own context managers, entered by Strawberry's code, in Strawberry's order.
+
+One difference: when a hook raises on the way in (the Door refusing an operation), the
+hooks of the phase already entered are exited with its exception, as an ExitStack would.
+Strawberry leaves them suspended at their ``yield``: each was closed only when the cycle
+collector found it, and the request it holds stayed in memory until then.
 """
 
 import contextlib
@@ -64,6 +69,23 @@ def _wrap(hook: Callable[..., Any]) -> _Wrapped:
 
 class _WrappedOnce(ExtensionContextManagerBase):
     __slots__ = ()
+
+    # Strawberry's __enter__ and __aenter__ enter the hooks one after another, and nothing
+    # exits those already entered if a later one raises (no __exit__ follows a failed
+    # enter): exited here, at once, with the exception.
+    def __enter__(self) -> None:
+        try:
+            super().__enter__()
+        except BaseException as error:
+            self.exit_stack.__exit__(type(error), error, error.__traceback__)
+            raise
+
+    async def __aenter__(self) -> None:
+        try:
+            await super().__aenter__()
+        except BaseException as error:
+            await self.async_exit_stack.__aexit__(type(error), error, error.__traceback__)
+            raise
 
     def get_hook(self, extension: SchemaExtension) -> WrappedHook | None:
         hook = getattr(type(extension), self.HOOK_NAME)

@@ -26,6 +26,12 @@ from tests.test_cli import medappt
 CLINICS = "query PersistedClinics { clinics { name timezone } }"  # costs 201
 LISTED = "query Listed { clinics { name } }"
 UNLISTED = "query Unlisted { clinics { timezone } }"
+# Sent by no other test: the API of `client` serves the whole session and each process
+# keeps the documents it stored or fetched (a hash names its document for ever, so a
+# process rightly keeps serving one Redis has lost); a hash another test registered
+# would be known here even after Redis is flushed.
+NEVER_STORED = "query NeverStored { clinics { name timezone } }"
+BY_GET = "query PersistedByGet { clinics { name timezone } }"  # stored by one test only
 NOT_FOUND = {
     "errors": [
         {"message": "PersistedQueryNotFound", "extensions": {"code": "PERSISTED_QUERY_NOT_FOUND"}}
@@ -122,10 +128,10 @@ async def test_a_document_sent_with_its_hash_runs_by_hash_alone_without_parse_or
 async def test_a_hash_that_does_not_match_its_query_is_refused_and_nothing_is_stored(
     client: httpx.AsyncClient, redis: Redis
 ) -> None:
-    body = {**persisted(CLINICS, send_query=True), "query": UNLISTED}
+    body = {**persisted(NEVER_STORED, send_query=True), "query": UNLISTED}
 
     mismatch = await client.post("/graphql", json=body)
-    later = await client.post("/graphql", json=persisted(CLINICS, send_query=False))
+    later = await client.post("/graphql", json=persisted(NEVER_STORED, send_query=False))
 
     assert (mismatch.status_code, mismatch.json()) == (
         400,
@@ -177,10 +183,10 @@ async def test_persisted_queries_by_get(
     client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     await two_clinics(sessions)
-    extensions = json.dumps(persisted(CLINICS, send_query=False)["extensions"])
+    extensions = json.dumps(persisted(BY_GET, send_query=False)["extensions"])
 
     unknown = await client.get("/graphql", params={"extensions": extensions})
-    registered = await client.get("/graphql", params={"query": CLINICS, "extensions": extensions})
+    registered = await client.get("/graphql", params={"query": BY_GET, "extensions": extensions})
     # curl and browsers accept */*: still an operation, not a visit to GraphiQL.
     with counting_statements() as hit_sql:
         hit = await client.get(
