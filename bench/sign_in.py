@@ -16,6 +16,7 @@ import uvloop
 from bench.api_server import running_api
 from bench.load import OK, Request, RunStats, client_session, closed_loop, open_loop
 from bench.records.database import database_url, drop_database, recreate_database
+from bench.scheduling.queries import slots_classify as classify
 from db.engine import create_engine, session_factory
 from db.enums import Role
 from db.migrate import upgrade_async
@@ -26,13 +27,6 @@ PASSWORD = "a bench passphrase"
 PATIENTS = 8
 JSON = {"content-type": "application/json"}
 LOGIN = "mutation L($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }"
-
-
-def _classify(_: int, status: int, body: bytes) -> str:
-    if status != 200:
-        return f"HTTP {status}"
-    errors = json.loads(body).get("errors")
-    return f"error {errors[0]['extensions']['code']}" if errors else OK
 
 
 async def _seed(url: str) -> list[str]:
@@ -66,10 +60,10 @@ async def _measure(graphql_url: str, emails: list[str], args: argparse.Namespace
     probes = [probe] * round(args.rate * (args.duration + 2) + 10)
     timing = {"warmup_s": 1.0, "duration_s": args.duration}
     async with client_session(64, 30) as http:
-        alone = await open_loop(http, graphql_url, probes, _classify, rate=args.rate, **timing)
+        alone = await open_loop(http, graphql_url, probes, classify, rate=args.rate, **timing)
         signing_in, beside = await asyncio.gather(
-            closed_loop(http, graphql_url, logins, _classify, workers=args.workers, **timing),
-            open_loop(http, graphql_url, probes, _classify, rate=args.rate, **timing),
+            closed_loop(http, graphql_url, logins, classify, workers=args.workers, **timing),
+            open_loop(http, graphql_url, probes, classify, rate=args.rate, **timing),
         )
     return [
         _row("`{ __typename }` alone", alone),

@@ -10,13 +10,12 @@ from db.request_sessions import RequestSessions
 from domain.audit import AuditTrail
 from domain.caller import Caller, require_signed_in
 from loaders import Loaders
-from services.auth.revoked_tokens import is_revoked
+from services.auth.revoked_tokens import is_revoked, revocation_keys
+from services.auth.tokens import INVALID_ACCESS_TOKEN
 from services.container import Services
 from services.errors import DomainError, ServiceUnavailable, Unauthenticated
 from services.outages import UNAVAILABLE_MESSAGE
 from services.slot_cache import SlotCache
-
-INVALID_ACCESS = "Invalid or expired access token."
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,9 +33,9 @@ class Context:
     # Every session of the request on one connection (db/request_sessions.py).
     sessions: RequestSessions
     loaders: Loaders
-    # The caller's token is yet to be checked against revocations: the door does it
-    # in its round trip to Redis, before anything runs (schema/limits/door.py).
-    revocation_unchecked: bool = False
+    # The revocation entries of the caller's token, yet to be looked up: the door does
+    # it in its round trip to Redis, before anything runs (schema/limits/door.py).
+    unchecked_revocations: tuple[str, ...] = ()
     _loaders_of_others: dict[Caller, Loaders] = field(default_factory=dict)
 
     @property
@@ -75,10 +74,10 @@ async def authenticate(
         return None
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated(INVALID_ACCESS)
+        raise Unauthenticated(INVALID_ACCESS_TOKEN)
     claims = services.tokens.verify_access(token.strip())
     if revocations and await is_revoked(services.redis, claims.jti, claims.family_id):
-        raise Unauthenticated(INVALID_ACCESS)
+        raise Unauthenticated(INVALID_ACCESS_TOKEN)
     return Caller(
         user_id=claims.user_id,
         role=claims.role,
@@ -123,5 +122,9 @@ async def build_context(
         audit=audit,
         sessions=sessions,
         loaders=Loaders(sessions, services.slot_cache, services.documents, caller, audit),
-        revocation_unchecked=revocations_at_door and caller is not None,
+        unchecked_revocations=(
+            revocation_keys(caller.token_id, caller.family_id)
+            if revocations_at_door and caller is not None
+            else ()
+        ),
     )

@@ -9,7 +9,6 @@ from strawberry.extensions import SchemaExtension
 
 from schema.context import Context
 from schema.limits.cost_cache import cached_operation_cost
-from services.auth.revoked_tokens import revocation_keys
 from services.errors import QueryTooComplex
 from services.rate_limits.request_budgets import charge_request
 
@@ -42,20 +41,15 @@ class Door(SchemaExtension):
                 " Ask for fewer items (`first`) or fewer fields."
             )
         context: Context = execution.context
-        caller = context.caller
         await charge_request(
             context.redis,
             context.services.settings.rate_limits,
             ip=context.ip,
-            user_id=str(caller.user_id) if caller else None,
+            user_id=str(context.caller.user_id) if context.caller else None,
             cost=cost.requested,
             registrations=cost.root_fields["registerPatient"],
             logins=cost.root_fields["login"],
-            revocation_keys=(
-                revocation_keys(caller.token_id, caller.family_id)
-                if caller is not None and context.revocation_unchecked
-                else ()
-            ),
+            revocation_keys=context.unchecked_revocations,
         )
         yield
 
