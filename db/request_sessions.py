@@ -77,6 +77,11 @@ class RequestConnection:
         if self._holder is session:
             self._holder = None
 
+    @property
+    def taken(self) -> bool:
+        """Whether a connection was taken from the pool (and not yet given back)."""
+        return self._connection is not None
+
     def close(self) -> None:
         """Back to the pool, which resets it (no round trip: nothing is left open)."""
         connection, self._connection, self._holder = self._connection, None, None
@@ -169,5 +174,7 @@ class RequestSessions(async_sessionmaker[AsyncSession]):
         return self(writes=True)
 
     async def close(self) -> None:
-        """At the end of the request (again is harmless)."""
-        await greenlet_spawn(self._connection.close)
+        """At the end of the request (again is harmless). A request that sent no
+        statement (a cached read) took no connection, and costs no greenlet here."""
+        if self._connection.taken:
+            await greenlet_spawn(self._connection.close)
