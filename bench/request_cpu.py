@@ -27,7 +27,9 @@ import json
 import os
 import pstats
 import random
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -36,6 +38,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import uvloop
@@ -154,8 +157,27 @@ async def _free_slots(
     raise RuntimeError(f"only {len(found)} free slots found")
 
 
+async def _recorded(path: Path, requests: int, run: Callable[[], Awaitable[None]]) -> None:
+    """``requests`` requests with py-spy recording this process (raw stacks, --native)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    spy = await asyncio.create_subprocess_exec(
+        *(str(Path(sys.executable).with_name("py-spy")), "record", "--native", "--rate", "100"),
+        *("--format", "raw", "--output", str(path), "--pid", str(os.getpid())),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    await asyncio.sleep(1)  # attached
+    for _ in range(requests):
+        await run()
+    spy.send_signal(signal.SIGINT)  # py-spy writes what it recorded, and exits
+    await spy.wait()
+
+
 async def _measure(
-    scenarios: dict[str, Callable[[], Awaitable[None]]], rounds: int, per_round: int
+    scenarios: dict[str, Callable[[], Awaitable[None]]],
+    rounds: int,
+    per_round: int,
+    py_spy: Path | None,
 ) -> list[Result]:
     for run in scenarios.values():  # warm: plans, caches, links, prepared statements
         for _ in range(20):
@@ -180,6 +202,9 @@ async def _measure(
             _print_groups(name, stats)
         if os.environ.get("BENCH_PROFILE") == "functions":
             stats.sort_stats("tottime").print_stats(25)
+    if py_spy is not None:
+        for name, run in scenarios.items():
+            await _recorded(py_spy / f"{name}.txt", 5 * per_round, run)
     return results
 
 
@@ -268,7 +293,7 @@ async def _scenarios(
     booked: list[tuple[str, str]] = []  # (appointment id, the patient's token)
     booking_count = itertools.count()
     if "book" in wanted:
-        count = 20 + arguments.per_round * (arguments.rounds + 1)
+        count = 20 + arguments.per_round * (arguments.rounds + 1 + 5 * bool(arguments.py_spy))
         print(f"collecting {count} free slots ...", file=sys.stderr)
         # Each by a patient of its own, signed in beforehand (signing is not the API's).
         slots = await _free_slots(api, fixture, browse_token, count)
@@ -300,7 +325,7 @@ async def _scenarios(
         runs["records"] = records
     tune_garbage_collector()  # as medappt.asgi does once the app has started
     try:
-        return await _measure(runs, arguments.rounds, arguments.per_round)
+        return await _measure(runs, arguments.rounds, arguments.per_round, arguments.py_spy)
     finally:
         if "book" in runs:
             print(f"booked {len(booked)} of {next(booking_count)}", file=sys.stderr)
@@ -315,6 +340,9 @@ def main() -> None:
     parser.add_argument("--scenarios", default="hit,book,records")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--per-round", type=int, default=100, help="requests a round")
+    parser.add_argument(
+        "--py-spy", type=Path, help="then record 5 rounds of each scenario with py-spy, here"
+    )
     arguments = parser.parse_args()
     arguments.scenarios = arguments.scenarios.split(",")
     yardstick = yardstick_seconds()

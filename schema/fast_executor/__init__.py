@@ -4,8 +4,8 @@ or calls a resolver that needs nothing of Strawberry's machinery.
 graphql-core runs every field the same way: a ``Path``, a ``GraphQLResolveInfo``, the
 resolver (for Strawberry, a wrapper that builds an ``Info``, converts arguments and runs
 field extensions around the function), then ``complete_value`` walking the type's
-wrappers. :class:`FastExecutor` plans each selection set once per request and sorts its
-fields into:
+wrappers. :class:`FastExecutor` plans each selection set once per document (once per
+request where variables may change its fields: ``shared.py``) and sorts its fields into:
 
 - plain reads: a dataclass field Strawberry resolves with its default getter (no
   resolver, no permission classes, no extensions). Per object, the attribute is read
@@ -41,7 +41,8 @@ The modules, each class adding to the one before: ``plan.py`` sorts a selection 
 fields into steps; ``complete.py`` completes a field's value (plain reads, the objects
 under them); ``direct.py`` makes direct calls; ``run.py`` runs a plan over an object
 or a list of objects; ``executor.py`` is the execution context, graphql-core's hooks
-overridden to use them. ``values.py`` and ``counts.py`` are what they share.
+overridden to use them; ``shared.py`` keeps plans from one request to the next.
+``values.py`` and ``counts.py`` are what they share.
 """
 
 from schema.fast_executor.counts import FIELD_COUNTS, FieldCounts

@@ -10,6 +10,7 @@ from graphql.pyutils import Path
 
 from schema.fast_executor.plan import Plan, make_plan, planned_value
 from schema.fast_executor.run import PlanRunner
+from schema.fast_executor.shared import details_key, set_key, shared_plans
 from schema.fast_executor.values import all_there
 
 
@@ -23,7 +24,8 @@ class _PlannedValue:
 
 
 class FastExecutor(PlanRunner):
-    """Plans selection sets once per request; reads plain fields, calls simple resolvers."""
+    """Plans selection sets once per document (once per request when variables may change
+    them: schema/fast_executor/shared.py); reads plain fields, calls simple resolvers."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -37,6 +39,11 @@ class FastExecutor(PlanRunner):
         self._values: dict[
             tuple[GraphQLOutputType, int], tuple[FieldDetailsList, _PlannedValue | None]
         ] = {}
+        self._shared = (
+            shared_plans(self.schema, self.operation, self.fragment_definitions.values())
+            if self._planned
+            else None
+        )
 
     def build_per_event_executor(self, payload: Any) -> Any:
         # A subscription event collects its fields anew: plans of earlier events'
@@ -75,6 +82,14 @@ class FastExecutor(PlanRunner):
         return self._run_plan(plan, parent_type, source_value, path, position_context)
 
     def _plan_of(self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet) -> Plan:
+        shared = self._shared
+        if shared is not None:
+            shared_key = (parent_type, set_key(grouped_field_set))
+            plan: Plan | None = shared.plans.get(shared_key)
+            if plan is None:
+                plan = make_plan(parent_type, grouped_field_set, self._handlers)
+                shared.plans[shared_key] = plan
+            return plan
         # Keyed like graphql-core's own subfield memo; the set is kept alive with its plan.
         key = (parent_type, id(grouped_field_set))
         cached = self._plans.get(key)
@@ -126,6 +141,14 @@ class FastExecutor(PlanRunner):
     def _planned_value(
         self, return_type: GraphQLOutputType, details: FieldDetailsList
     ) -> _PlannedValue | None:
+        shared = self._shared
+        if shared is not None:
+            shared_key = (return_type, details_key(details))
+            if shared_key in shared.values:
+                planned: _PlannedValue | None = shared.values[shared_key]
+            else:
+                planned = shared.values[shared_key] = self._make_planned_value(return_type, details)
+            return planned
         key = (return_type, id(details))
         cached = self._values.get(key)
         if cached is None:

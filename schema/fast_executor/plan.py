@@ -20,6 +20,8 @@ from graphql.execution.executor import to_nodes
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
+from schema.fast_executor.counts import FIELD_COUNTS
+
 # Directives graphql-core has applied by the time fields are grouped.
 _COLLECTION_DIRECTIVES = frozenset({"include", "skip"})
 # The wrappers Strawberry puts around a field's function (schema_converter.from_resolver).
@@ -216,6 +218,7 @@ def planned_value(
 def make_plan(
     parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet, handlers: bool
 ) -> Plan:
+    FIELD_COUNTS.plans += 1
     steps = [
         make_step(parent_type, name, details, handlers)
         for name, details in grouped_field_set.items()
