@@ -15,8 +15,9 @@ at a time. For each scenario it prints:
 Scenarios: ``hit`` (availableSlots of a cached doctor-day, as bench.scheduling's hit),
 ``book`` (bookAppointment of a free slot by a patient, with an idempotency key, its day
 looked at first; cancelled afterwards) and ``records`` (a doctor reads the bench patient's
-50 records with their links, reused). With ``--profile``, the cProfile round's own time
-by package, which cProfile inflates for code made of many small calls.
+50 records with their links, reused). With ``--py-spy DIR``, five more rounds of each
+are recorded by py-spy (raw stacks, ``--native``), one file a scenario: cProfile's times
+mislead for coroutines, py-spy's samples do not.
 """
 
 import argparse
@@ -34,7 +35,6 @@ import sys
 import tempfile
 import time
 import uuid
-from collections import Counter
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -58,7 +58,6 @@ from services.auth.tokens import TokenService
 
 DATABASE = "medappt_bench_speed"
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-Send = Callable[[str, dict[str, Any], str], Awaitable[dict[str, Any]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,33 +197,10 @@ async def _measure(
         profile.disable()
         stats = pstats.Stats(profile)
         results.append(Result(name, cpu[name], stats.total_calls / per_round))  # type: ignore[attr-defined]
-        if os.environ.get("BENCH_PROFILE"):
-            _print_groups(name, stats)
-        if os.environ.get("BENCH_PROFILE") == "functions":
-            stats.sort_stats("tottime").print_stats(25)
     if py_spy is not None:
         for name, run in scenarios.items():
             await _recorded(py_spy / f"{name}.txt", 5 * per_round, run)
     return results
-
-
-def _print_groups(name: str, stats: pstats.Stats) -> None:
-    """The round's own time by package (site-packages' top level, the project's folder)."""
-    groups: Counter[str] = Counter()
-    for (path, _, function), entry in stats.stats.items():  # type: ignore[attr-defined]
-        own_time = entry[2]
-        if path == "~":
-            groups[f"builtin {function}"[:70]] += own_time
-        elif "site-packages/" in path:
-            groups[path.split("site-packages/", 1)[1].split("/")[0]] += own_time
-        elif "/lib/python3" in path:
-            groups["stdlib " + path.rsplit("/", 1)[1]] += own_time
-        else:
-            groups[os.path.relpath(path).rsplit("/", 1)[0]] += own_time
-    total = sum(groups.values())
-    print(f"\n{name}: own time by package under cProfile", file=sys.stderr)
-    for group, seconds in groups.most_common(25):
-        print(f"  {100 * seconds / total:5.1f} %  {group}", file=sys.stderr)
 
 
 async def run(arguments: argparse.Namespace) -> list[Result]:
