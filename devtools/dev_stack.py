@@ -19,6 +19,7 @@ from services.logs import configure_logging, log_config
 from services.settings import Settings
 from services.storage import ensure_bucket
 from workers.settings import build_worker
+from workers.stopping import close_after_jobs
 
 logger = logging.getLogger("devtools.dev_stack")
 
@@ -84,7 +85,7 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
     try:
         await server.serve()
     finally:
-        await worker.close()
+        await close_after_jobs([worker])
         worker_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await worker_task

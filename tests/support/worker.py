@@ -23,6 +23,7 @@ from tests.support.providers import (
 from workers.outbox import publish_due_messages
 from workers.serialization import deserialize_job, serialize_job
 from workers.settings import build_worker
+from workers.stopping import close_after_jobs
 
 
 def with_providers(settings: Settings, twilio: FakeTwilio, sendgrid: FakeSendGrid) -> Settings:
@@ -87,16 +88,7 @@ async def running_workers(settings: Settings, count: int) -> AsyncIterator[None]
     try:
         yield
     finally:
-        # No new job, then the jobs in flight finish, then close. close() alone cancels
-        # the jobs in flight, and one cancelled while arq records its end re-raises that
-        # cancellation from close() (seen once in a full run, during a rescan's sends).
-        for worker in workers:
-            worker.allow_pick_jobs = False
-        async with asyncio.timeout(30):
-            while in_flight := [t for w in workers for t in w.tasks.values() if not t.done()]:
-                await asyncio.wait(in_flight)
-        for worker in workers:
-            await worker.close()
+        await close_after_jobs(workers)
         for run in runs:
             with contextlib.suppress(asyncio.CancelledError):
                 await run
