@@ -55,10 +55,16 @@ class RequestConnection:
         of the request holds it."""
         if self._holder is not None and self._holder is not session:
             return self._engine
-        if self._connection is None:
-            self._connection = self._engine.connect()
+        # Held before it is taken: taking it from the pool may wait on the event loop,
+        # where another field's session would otherwise take a second one and orphan it.
         self._holder = session
-        self.prepare(transactional=transactional)
+        try:
+            if self._connection is None:
+                self._connection = self._engine.connect()
+            self.prepare(transactional=transactional)
+        except BaseException:
+            self._holder = None
+            raise
         return self._connection
 
     def prepare(self, *, transactional: bool) -> None:
