@@ -23,6 +23,19 @@ from workers.stopping import close_after_jobs
 NY = "America/New_York"
 
 
+async def _sent_once(
+    twilio: FakeTwilio, sendgrid: FakeSendGrid, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """The confirmation went out once by SMS and once by e-mail, and is recorded SENT."""
+    assert (twilio.attempts, len(twilio.messages)) == (1, 1)
+    assert (sendgrid.attempts, len(sendgrid.messages)) == (1, 1)
+    rows = await notification_rows(sessions)
+    assert sorted(row for row in rows if row[0] == "CONFIRMATION") == [
+        ("CONFIRMATION", "EMAIL", "SENT", 1),
+        ("CONFIRMATION", "SMS", "SENT", 1),
+    ]
+
+
 async def test_a_send_under_way_finishes_when_the_worker_is_told_to_stop(
     client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], settings: Settings,
     twilio: FakeTwilio, sendgrid: FakeSendGrid, tmp_path: Path,
@@ -50,13 +63,7 @@ async def test_a_send_under_way_finishes_when_the_worker_is_told_to_stop(
         exit_code = await asyncio.to_thread(worker.wait, 30)
 
     assert exit_code == 0, log.read_text()
-    assert (twilio.attempts, len(twilio.messages)) == (1, 1)
-    assert (sendgrid.attempts, len(sendgrid.messages)) == (1, 1)
-    rows = await notification_rows(sessions)
-    assert sorted(row for row in rows if row[0] == "CONFIRMATION") == [
-        ("CONFIRMATION", "EMAIL", "SENT", 1),
-        ("CONFIRMATION", "SMS", "SENT", 1),
-    ]
+    await _sent_once(twilio, sendgrid, sessions)
 
 
 async def test_a_worker_run_inside_another_process_finishes_its_sends_before_closing(
@@ -85,10 +92,4 @@ async def test_a_worker_run_inside_another_process_finishes_its_sends_before_clo
         with contextlib.suppress(asyncio.CancelledError):
             await run
 
-    assert (twilio.attempts, len(twilio.messages)) == (1, 1)
-    assert (sendgrid.attempts, len(sendgrid.messages)) == (1, 1)
-    rows = await notification_rows(sessions)
-    assert sorted(row for row in rows if row[0] == "CONFIRMATION") == [
-        ("CONFIRMATION", "EMAIL", "SENT", 1),
-        ("CONFIRMATION", "SMS", "SENT", 1),
-    ]
+    await _sent_once(twilio, sendgrid, sessions)
