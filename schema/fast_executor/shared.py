@@ -30,11 +30,14 @@ NodesKey = tuple[int, ...]
 
 @dataclass(slots=True)
 class SharedPlans:
-    """The plans of one document's operation on one schema; values are the executor's."""
+    """The plans of one document's operation on one schema; values are the executor's.
+    ``fixed`` is False when its fields may depend on the request: then it keeps no plan,
+    only that verdict, so the document is not walked again at every request."""
 
     schema: GraphQLSchema
     operation: OperationDefinitionNode
     fragments: tuple[FragmentDefinitionNode, ...]  # kept alive with the operation
+    fixed: bool
     plans: dict[tuple[Any, NodesKey], Any] = field(default_factory=dict)
     values: dict[tuple[Any, NodesKey], Any] = field(default_factory=dict)
 
@@ -51,15 +54,13 @@ def shared_plans(
     the request (planned per request, as before)."""
     key = (id(schema), id(operation))
     entry = _DOCUMENTS.get(key)
-    if entry is not None and entry.schema is schema and entry.operation is operation:
-        return entry
-    definitions = tuple(fragments)
-    if not _fields_fixed(operation, definitions):
-        return None
-    if len(_DOCUMENTS) >= MAX_DOCUMENTS:
-        del _DOCUMENTS[next(iter(_DOCUMENTS))]  # the oldest
-    entry = _DOCUMENTS[key] = SharedPlans(schema, operation, definitions)
-    return entry
+    if entry is None or entry.schema is not schema or entry.operation is not operation:
+        definitions = tuple(fragments)
+        if len(_DOCUMENTS) >= MAX_DOCUMENTS:
+            del _DOCUMENTS[next(iter(_DOCUMENTS))]  # the oldest
+        fixed = _fields_fixed(operation, definitions)
+        entry = _DOCUMENTS[key] = SharedPlans(schema, operation, definitions, fixed)
+    return entry if entry.fixed else None
 
 
 def _fields_fixed(
