@@ -9,6 +9,7 @@ import contextlib
 import dataclasses
 import os
 import signal
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -96,15 +97,39 @@ async def own(
     await engine.dispose()
 
 
+def _until_stopped(processes: list[psutil.Process]) -> None:
+    deadline = time.monotonic() + 10
+    while any(_running(process) for process in processes):
+        assert time.monotonic() < deadline, "a process did not stop"
+        time.sleep(0.005)  # polling a deadline: the kernel does not tell us
+
+
+def _running(process: psutil.Process) -> bool:
+    try:
+        status: str = process.status()
+        return status != psutil.STATUS_STOPPED
+    except psutil.NoSuchProcess:
+        return False
+
+
 @contextlib.contextmanager
 def paused(pid: int) -> Iterator[None]:
     """The server and every process it forked stop, their sockets open and silent.
     (PostgreSQL's backends each lead a session of their own: a process group is not
     enough.) The server first, so that it forks no new backend meanwhile."""
-    os.kill(pid, signal.SIGSTOP)
-    children = psutil.Process(pid).children(recursive=True)
-    for child in children:
-        child.send_signal(signal.SIGSTOP)
+    server = psutil.Process(pid)
+    server.send_signal(signal.SIGSTOP)
+    # A signal is delivered after kill() returns: until the server has stopped it may
+    # still fork a backend, which a list of children taken meanwhile would miss (that
+    # backend then answered the health probe mid-outage). Stopped first, then listed,
+    # until every child is stopped.
+    _until_stopped([server])
+    children: list[psutil.Process] = []
+    while unstopped := [c for c in server.children(recursive=True) if c not in children]:
+        for child in unstopped:
+            child.send_signal(signal.SIGSTOP)
+        _until_stopped(unstopped)
+        children += unstopped
     try:
         yield
     finally:
