@@ -106,8 +106,8 @@ def _until_stopped(processes: list[psutil.Process]) -> None:
 
 def _running(process: psutil.Process) -> bool:
     try:
-        status: str = process.status()
-        return status != psutil.STATUS_STOPPED
+        stopped: bool = process.status() == psutil.STATUS_STOPPED
+        return not stopped
     except psutil.NoSuchProcess:
         return False
 
