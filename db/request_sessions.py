@@ -17,7 +17,9 @@ from the pool when the first statement needs it and given back when the request 
   sent again after a lost connection: it may have committed;
 - a session opened while another one of the same request holds the connection (fields
   resolved concurrently, a loader awaited inside a transaction) takes its own
-  connection from the pool, as every session did before.
+  connection from the pool, set up the same way: reads and atomic statements without a
+  transaction (a booking's INSERT, never committed explicitly, must commit there too),
+  ``begin()`` in one.
 
 No pre-ping: a connection the server closed (a restart, an idle timeout) is noticed
 at checkout for free (see :mod:`db.engine`), and a read that still meets a dead one is
@@ -45,16 +47,17 @@ class RequestConnection:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._autocommit_engine = engine.execution_options(isolation_level=AUTOCOMMIT)
         self._connection: Connection | None = None
         self._holder: Session | None = None
         self._isolation: str | None = None  # what the connection was last set to
 
     def lend(self, session: Session, *, transactional: bool) -> Connection | Engine:
         """The request's connection for ``session``, set up for a transaction or for
-        reads alone; the engine itself (a connection of its own) while another session
-        of the request holds it."""
+        reads alone; while another session of the request holds it, an engine (a
+        connection of its own) set up the same way."""
         if self._holder is not None and self._holder is not session:
-            return self._engine
+            return self._engine if transactional else self._autocommit_engine
         # Held before it is taken: taking it from the pool may wait on the event loop,
         # where another field's session would otherwise take a second one and orphan it.
         self._holder = session
@@ -119,6 +122,8 @@ class RequestSession(Session):
             self._explicit = True
             if self._request_connection.holds(self):
                 self._request_connection.prepare(transactional=True)
+            else:
+                self._bind = None  # an engine lent for reads alone would not hold it
         return transaction
 
     def close(self) -> None:

@@ -13,33 +13,50 @@ from types import TracebackType
 # The least postponement: a timer of a millisecond runs after the loop's next look at
 # its sockets (uvloop runs a shorter one at once, as call_soon).
 _ONE_TURN_SECONDS = 0.001
+# After the first late expiry, only a stall (late by a quarter of the timeout or more,
+# not a busy turn) moves the deadline again: a loop stalled twice (collector passes back
+# to back, or a burst of requests run after one) is still fair to the server. At most
+# four timeouts are forgiven in all, so a server that does not answer is given up on.
+_STALL = 0.25
+_STALLS_FORGIVEN = 4
 
 
 class FairTimeout:
     """``async with FairTimeout(seconds):`` like ``asyncio.timeout(seconds)``, but an
     expiry that the loop reaches late moves the deadline out by as much as it was late
-    (at most ``seconds`` more, once): the loop first reads what came while it was
-    blocked. On time (a server that really did not answer), it still waits one turn of
-    the loop. Raises TimeoutError."""
+    (at most ``seconds``), and again after each further stall: the loop first reads
+    what came while it was blocked. On time (a server that really did not answer), it
+    still waits one turn of the loop. Raises TimeoutError."""
 
-    __slots__ = ("_deadline", "_handle", "_seconds", "_timeout")
+    __slots__ = ("_deadline", "_forgiven", "_handle", "_seconds", "_timeout")
 
     def __init__(self, seconds: float) -> None:
         self._seconds = seconds
         self._timeout = asyncio.timeout(None)
         self._deadline = 0.0
+        self._forgiven = 0.0
         self._handle: asyncio.TimerHandle | None = None
 
     async def __aenter__(self) -> None:
         await self._timeout.__aenter__()
         loop = asyncio.get_running_loop()
-        self._deadline = loop.time() + self._seconds
-        self._handle = loop.call_at(self._deadline, self._expire)
+        self._expire_at(loop, loop.time() + self._seconds)
+
+    def _expire_at(self, loop: asyncio.AbstractEventLoop, deadline: float) -> None:
+        self._deadline = deadline
+        self._handle = loop.call_at(deadline, self._expire)
 
     def _expire(self) -> None:
-        now = asyncio.get_running_loop().time()
+        loop = asyncio.get_running_loop()
+        now = loop.time()
         late = now - self._deadline
-        self._timeout.reschedule(now + max(_ONE_TURN_SECONDS, min(late, self._seconds)))
+        if not self._forgiven or late >= _STALL * self._seconds:
+            late = min(late, self._seconds, _STALLS_FORGIVEN * self._seconds - self._forgiven)
+            if late > _ONE_TURN_SECONDS:
+                self._forgiven += late
+                self._expire_at(loop, now + late)
+                return
+        self._timeout.reschedule(now + _ONE_TURN_SECONDS)
 
     async def __aexit__(
         self,

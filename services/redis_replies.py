@@ -1,10 +1,11 @@
-"""Redis connections that wait for a reply with FairTimeout (services/fair_timeout.py).
+"""Redis connections that wait for replies and connects with FairTimeout (services/fair_timeout.py).
 
 redis-py waits ``socket_timeout`` for each reply with asyncio's timeout, which expires
 when the event loop was blocked past it even though Redis had answered: in a process
 whose loop a garbage-collector pass held for 0.6 s, a failed-login count came back as
 a Redis TimeoutError, and the login as SERVICE_UNAVAILABLE."""
 
+import contextlib
 from typing import Any
 
 from redis.asyncio import ConnectionPool
@@ -27,6 +28,16 @@ class _FairReplies(AbstractConnection):
         # buffers at once even while Redis hangs; its reply is what is waited for.
         self.reply_seconds = self.socket_timeout
         self.socket_timeout = None
+        self.connect_seconds = self.socket_connect_timeout
+        self.socket_connect_timeout = None
+
+    async def _connect(self) -> None:
+        # A connect to a healthy Redis completes at once in the kernel, but asyncio
+        # learns of it on the loop: after a stall, redis-py's own timeout expired
+        # first, and a burst of requests opening connections got SERVICE_UNAVAILABLE.
+        seconds = self.connect_seconds
+        async with FairTimeout(seconds) if seconds is not None else contextlib.nullcontext():
+            await super()._connect()  # type: ignore[safe-super,no-untyped-call]
 
     async def read_response(
         self,

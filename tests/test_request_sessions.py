@@ -1,6 +1,7 @@
 """The one connection a request's sessions share (db/request_sessions.py)."""
 
 import asyncio
+import uuid
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -34,3 +35,34 @@ async def test_sessions_that_start_at_once_on_an_empty_pool_leave_no_connection_
         await fresh.dispose()
 
     assert (list(answers), checked_out) == ([1, 2], 0)
+
+
+async def test_an_atomic_statement_commits_alone_while_another_session_holds_the_connection(
+    engine: AsyncEngine,
+) -> None:
+    """A session opened while another of the request holds its connection takes one of
+    its own. For ``atomic_statements()`` (a booking, the audit rows) that one must commit
+    each statement alone too: in a transaction, closing the session without a commit
+    rolled the booking back while the API answered it as made."""
+    sessions = RequestSessions(engine)
+    marker = str(uuid.uuid4())
+    insert = text(
+        "INSERT INTO outbox (topic, payload) VALUES ('test', jsonb_build_object('marker', CAST(:m AS text)))"
+    )
+    try:
+        async with sessions() as holding:
+            await holding.scalar(text("SELECT 1"))  # holds the request's connection
+            async with sessions.atomic_statements() as writing:
+                await writing.execute(insert, {"m": marker})
+    finally:
+        await sessions.close()
+    async with engine.connect() as connection:
+        kept = await connection.scalar(
+            text("SELECT count(*) FROM outbox WHERE payload->>'marker' = :m"), {"m": marker}
+        )
+        await connection.execute(
+            text("DELETE FROM outbox WHERE payload->>'marker' = :m"), {"m": marker}
+        )
+        await connection.commit()
+
+    assert kept == 1

@@ -28,15 +28,21 @@ BLOCKED_SECONDS = 0.4  # well past TIMEOUT_MS
 
 
 @contextlib.asynccontextmanager
-async def _relayed(url: str) -> AsyncIterator[str]:
-    """``url`` through a relay in this event loop: what it forwards waits for the loop."""
+async def _relayed(url: str, reply_stalls: list[float] | None = None) -> AsyncIterator[str]:
+    """``url`` through a relay in this event loop: what it forwards waits for the loop.
+    Each of ``reply_stalls`` blocks the loop that long before a reply is passed on."""
     target = make_url(url)
     tasks: set[asyncio.Task[None]] = set()
+    stalls = reply_stalls if reply_stalls is not None else []
 
-    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def pipe(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, stalls: list[float]
+    ) -> None:
         try:
             with contextlib.suppress(ConnectionError):
                 while data := await reader.read(65536):
+                    if stalls:
+                        time.sleep(stalls.pop(0))  # noqa: ASYNC251 - the stall under test
                     writer.write(data)
                     await writer.drain()
         finally:  # cancelled at the end too
@@ -44,7 +50,7 @@ async def _relayed(url: str) -> AsyncIterator[str]:
 
     async def relay(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         upstream = await asyncio.open_connection(target.host, target.port)
-        for task in (pipe(reader, upstream[1]), pipe(upstream[0], writer)):
+        for task in (pipe(reader, upstream[1], []), pipe(upstream[0], writer, stalls)):
             tasks.add(asyncio.create_task(task))
 
     server = await asyncio.start_server(relay, "127.0.0.1", 0)
@@ -95,6 +101,42 @@ async def test_a_reply_that_came_while_the_loop_was_blocked_is_read(redis_url: s
         counted = await client.getdel("stalled:count")
     finally:
         await client.delete("stalled:key")
+        await client.aclose()
+
+    assert (count, counted) == (1, b"1")
+
+
+async def test_a_reply_that_came_while_the_loop_was_blocked_twice_is_read(
+    servers: Servers,
+) -> None:
+    """Blocked after the send, and again once the reply has come in, past the deadline
+    the first block moved out (a burst of requests run after a collector pass, or a
+    second pass). Before, the deadline moved out once only, and the reply was lost."""
+    stalls: list[float] = []
+    async with _relayed(servers.redis_url, stalls) as url:
+        client = await _client(url, TIMEOUT_MS)
+        try:
+            _blocked_after_the_next_send(client)
+            stalls.append(BLOCKED_SECONDS)
+            count = await client.incr("stalled:count")
+            counted = await client.getdel("stalled:count")
+        finally:
+            await client.delete("stalled:key")
+            await client.aclose()
+
+    assert (stalls, count, counted) == ([], 1, b"1")
+
+
+async def test_a_connection_opened_while_the_loop_was_blocked_is_used(redis_url: str) -> None:
+    """The kernel completes a connect to a healthy Redis at once; the loop learns of it
+    only when free again. Before, redis-py's own connect timeout expired first, and a
+    burst of requests opening connections got SERVICE_UNAVAILABLE."""
+    client = redis_client(redis_url, max_connections=2, timeout_ms=TIMEOUT_MS)
+    try:
+        asyncio.get_running_loop().call_soon(time.sleep, BLOCKED_SECONDS)
+        count = await client.incr("stalled:count")  # connects first: the pool is empty
+        counted = await client.getdel("stalled:count")
+    finally:
         await client.aclose()
 
     assert (count, counted) == (1, b"1")
