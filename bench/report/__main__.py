@@ -176,8 +176,8 @@ def _header(options: ReportOptions, outcome: Outcome, started: float, yardstick:
         f"{scheduling.attempts} attempt(s) while other processes used the machine "
         f"(`anything else`); load average at the end: {load}. Open-loop latency counts from "
         "each request's due time. The machine's speed: a pure-Python loop of 10 million "
-        f"additions took {yardstick:.2f} s of CPU (about 0.45 s on a quiet core of this "
-        "machine kind)." + missing
+        f"additions took {yardstick:.2f} s of CPU (0.18 to 2.0 s on machines of this kind so "
+        "far)." + missing
     )
 
 
