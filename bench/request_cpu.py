@@ -18,6 +18,7 @@ looked at first; cancelled afterwards) and ``records`` (a doctor reads the bench
 50 records with their links, reused). With ``--py-spy DIR``, five more rounds of each
 are recorded by py-spy (raw stacks, ``--native``), one file a scenario: cProfile's times
 mislead for coroutines, py-spy's samples do not.
+With ``--pstats DIR``, the cProfile round of each scenario is written there (``NAME.pstats``).
 """
 
 import argparse
@@ -177,6 +178,7 @@ async def _measure(
     rounds: int,
     per_round: int,
     py_spy: Path | None,
+    pstats_dir: Path | None,
 ) -> list[Result]:
     for run in scenarios.values():  # warm: plans, caches, links, prepared statements
         for _ in range(20):
@@ -196,6 +198,8 @@ async def _measure(
             await run()
         profile.disable()
         stats = pstats.Stats(profile)
+        if pstats_dir is not None:
+            stats.dump_stats(pstats_dir / f"{name}.pstats")
         results.append(Result(name, cpu[name], stats.total_calls / per_round))  # type: ignore[attr-defined]
     if py_spy is not None:
         for name, run in scenarios.items():
@@ -301,7 +305,9 @@ async def _scenarios(
         runs["records"] = records
     tune_garbage_collector()  # as medappt.asgi does once the app has started
     try:
-        return await _measure(runs, arguments.rounds, arguments.per_round, arguments.py_spy)
+        return await _measure(
+            runs, arguments.rounds, arguments.per_round, arguments.py_spy, arguments.pstats
+        )
     finally:
         if "book" in runs:
             print(f"booked {len(booked)} of {next(booking_count)}", file=sys.stderr)
@@ -319,8 +325,13 @@ def main() -> None:
     parser.add_argument(
         "--py-spy", type=Path, help="then record 5 rounds of each scenario with py-spy, here"
     )
+    parser.add_argument(
+        "--pstats", type=Path, help="write the cProfile round of each scenario here (NAME.pstats)"
+    )
     arguments = parser.parse_args()
     arguments.scenarios = arguments.scenarios.split(",")
+    if arguments.pstats is not None:
+        arguments.pstats.mkdir(parents=True, exist_ok=True)
     yardstick = yardstick_seconds()
     results = uvloop.run(run(arguments))
     print(

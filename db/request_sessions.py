@@ -21,20 +21,31 @@ from the pool when the first statement needs it and given back when the request 
   transaction (a booking's INSERT, never committed explicitly, must commit there too),
   ``begin()`` in one.
 
+A request's hot statements skip the session: :meth:`RequestSessions.rows` and
+:meth:`RequestSessions.execute_atomic` send a Core statement compiled once
+(:mod:`db.direct_statements`) straight to asyncpg on the request's connection, without a
+greenlet once the connection is taken. While another session holds it, they run through a
+session of their own, as any statement would.
+
 No pre-ping: a connection the server closed (a restart, an idle timeout) is noticed
 at checkout for free (see :mod:`db.engine`), and a read that still meets a dead one is
 sent again once on a fresh connection: outside a transaction nothing else was lost.
 """
 
 import functools
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
-from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
+import asyncpg
+from sqlalchemy import Select, event
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.util import greenlet_spawn
+
+from db.direct_statements import DirectStatement, compiled
 
 AUTOCOMMIT = "AUTOCOMMIT"
 READS_ONLY = (
@@ -55,10 +66,11 @@ class RequestConnection:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._connection: Connection | None = None
-        self._holder: Session | None = None
+        # A session, or a direct statement's token while it runs.
+        self._holder: object | None = None
         self._isolation: str | None = None  # what the connection was last set to
 
-    def lend(self, session: Session, *, transactional: bool) -> Connection | Engine:
+    def lend(self, session: object, *, transactional: bool) -> Connection | Engine:
         """The request's connection for ``session``, set up for a transaction or for
         reads alone; while another session of the request holds it, an engine (a
         connection of its own) set up the same way."""
@@ -85,10 +97,55 @@ class RequestConnection:
             connection.execution_options(isolation_level=wanted)
             self._isolation = wanted
 
-    def holds(self, session: Session) -> bool:
+    def lend_driver(self, holder: object) -> asyncpg.Connection | None:
+        """asyncpg's connection under the request's, for reads alone, or None while
+        another session holds it. Taking it from the pool, setting it up or replacing a
+        dead one does I/O: call in a greenlet unless :attr:`driver_at_hand`."""
+        if self._holder is not None:
+            return None
+        connection = self.lend(holder, transactional=False)
+        assert connection is self._connection
+        driver = _driver(connection)
+        if driver.is_closed():  # died since its last statement: nothing was lost
+            connection.invalidate()
+            self.prepare(transactional=False)  # reconnects
+            driver = _driver(connection)
+        return driver
+
+    @property
+    def driver_at_hand(self) -> bool:
+        """Whether :meth:`lend_driver` would do no I/O: the connection is taken, free,
+        open, and already set up for reads alone."""
+        connection = self._connection
+        return (
+            connection is not None
+            and self._holder is None
+            and self._isolation == AUTOCOMMIT
+            and not connection.invalidated
+            and not _driver(connection).is_closed()
+        )
+
+    def invalidate(self, error: BaseException) -> None:
+        """The connection died under a direct statement: the next use reconnects."""
+        if self._connection is not None:
+            self._connection.invalidate(error)
+
+    @property
+    def dialect(self) -> Dialect:
+        return self._engine.dialect
+
+    def announce(self, sql: str, arguments: Sequence[Any]) -> None:
+        """A direct statement, to the engine's ``before_cursor_execute`` listeners (what
+        counts statements in the tests), with no cursor and no execution context: a
+        tracer's listeners need both, so a traced engine gets no direct statements."""
+        self._engine.dispatch.before_cursor_execute(
+            self._connection, None, sql, tuple(arguments), None, False
+        )
+
+    def holds(self, session: object) -> bool:
         return self._holder is session and self._connection is not None
 
-    def give_back(self, session: Session) -> None:
+    def give_back(self, session: object) -> None:
         if self._holder is session:
             self._holder = None
 
@@ -103,6 +160,10 @@ class RequestConnection:
         self._isolation = None
         if connection is not None:
             connection.close()
+
+
+def _driver(connection: Connection) -> asyncpg.Connection:
+    return cast(asyncpg.Connection, connection.connection.driver_connection)
 
 
 class RequestSession(Session):
@@ -174,9 +235,12 @@ class RequestSessions(async_sessionmaker[AsyncSession]):
     """What ``Context.sessions`` is: called like the engine's ``async_sessionmaker``
     (``sessions()``, ``sessions.begin()``), on one connection per request."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, direct: bool = True) -> None:
+        """``direct=False`` sends every statement through a session: for a traced engine,
+        whose tracer follows each statement through SQLAlchemy's engine events."""
         super().__init__(engine, expire_on_commit=False)
         self._connection = RequestConnection(engine.sync_engine)
+        self._direct = direct
 
     def __call__(self, **local_kw: Any) -> AsyncSession:
         return AsyncSession(
@@ -190,8 +254,103 @@ class RequestSessions(async_sessionmaker[AsyncSession]):
         """A session whose statements each commit alone (see the module's docstring)."""
         return self(writes=True)
 
+    async def rows(
+        self, statement: Select[Any], parameters: Mapping[str, Any]
+    ) -> Sequence[Sequence[Any]]:
+        """The rows a read selects, as ``session.execute(...).all()`` gives them. Sent
+        again once on a fresh connection if the request's died under it."""
+        tries = 2
+        while True:
+            tries -= 1
+            driver = await self._take_driver()
+            if driver is None:
+                async with self() as session:
+                    result = await session.execute(statement, parameters)
+                    return cast("Sequence[Sequence[Any]]", result.all())
+            direct, arguments = self._prepared(statement, parameters)
+            try:
+                records = await driver.fetch(direct.sql, *arguments)
+                return direct.rows(cast("Sequence[Sequence[Any]]", records))
+            except Exception as error:
+                if not driver.is_closed():
+                    raise
+                await greenlet_spawn(self._connection.invalidate, error)
+                if tries == 0:
+                    raise
+            finally:
+                self._connection.give_back(self)
+
+    async def execute_atomic(self, statement: UpdateBase, parameters: Mapping[str, Any]) -> None:
+        """A change made by one statement, committed by itself (as in
+        :meth:`atomic_statements`). Never sent twice: if the connection dies under it, it
+        may have committed, and the caller hears of it."""
+        driver = await self._take_driver()
+        if driver is None:
+            async with self.atomic_statements() as session:
+                await session.execute(statement, parameters)
+                await session.commit()
+            return
+        direct, arguments = self._prepared(statement, parameters)
+        try:
+            await driver.execute(direct.sql, *arguments)
+        except Exception as error:
+            if driver.is_closed():  # the request's next statement reconnects
+                await greenlet_spawn(self._connection.invalidate, error)
+            raise
+        finally:
+            self._connection.give_back(self)
+
+    def _prepared(
+        self, statement: Select[Any] | UpdateBase, parameters: Mapping[str, Any]
+    ) -> tuple[DirectStatement, list[Any]]:
+        direct = compiled(statement, self._connection.dialect)
+        arguments = direct.arguments(parameters)
+        self._connection.announce(direct.sql, arguments)
+        return direct, arguments
+
+    async def _take_driver(self) -> asyncpg.Connection | None:
+        """The request's asyncpg connection, held by this object until given back, or
+        None while a session holds it (or when statements go through sessions). No
+        greenlet once the connection is taken."""
+        connection = self._connection
+        if not self._direct:
+            return None
+        if connection.driver_at_hand:
+            return connection.lend_driver(self)
+        driver: asyncpg.Connection | None = await greenlet_spawn(connection.lend_driver, self)
+        return driver
+
     async def close(self) -> None:
         """At the end of the request (again is harmless). A request that sent no
         statement (a cached read) took no connection, and costs no greenlet here."""
         if self._connection.taken:
             await greenlet_spawn(self._connection.close)
+
+
+async def read_rows(
+    sessions: async_sessionmaker[AsyncSession],
+    statement: Select[Any],
+    parameters: Mapping[str, Any],
+) -> Sequence[Sequence[Any]]:
+    """The rows a read of Core columns selects: straight to asyncpg within a request
+    (:meth:`RequestSessions.rows`), through a session of ``sessions`` elsewhere."""
+    if isinstance(sessions, RequestSessions):
+        return await sessions.rows(statement, parameters)
+    async with sessions() as session:
+        result = await session.execute(statement, parameters)
+        return cast("Sequence[Sequence[Any]]", result.all())
+
+
+async def execute_atomically(
+    sessions: async_sessionmaker[AsyncSession],
+    statement: UpdateBase,
+    parameters: Mapping[str, Any],
+) -> None:
+    """A change made and committed by one statement (:meth:`RequestSessions.execute_atomic`
+    within a request)."""
+    if isinstance(sessions, RequestSessions):
+        await sessions.execute_atomic(statement, parameters)
+        return
+    async with sessions() as session:
+        await session.execute(statement, parameters)
+        await session.commit()

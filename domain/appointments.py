@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, false, func, or_, select, true, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enums import AppointmentStatus
 from db.models import Appointment, Clinic
@@ -27,11 +27,12 @@ def may_read_appointment(caller: Caller) -> ColumnElement[bool]:
 
 
 async def appointments_for(
-    session: AsyncSession, caller: Caller, ids: Sequence[uuid.UUID]
+    sessions: async_sessionmaker[AsyncSession], caller: Caller, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, tuple[Appointment, bool]]:
-    rows = await session.execute(
-        select(Appointment, may_read_appointment(caller)).where(Appointment.id.in_(ids))
-    )
+    async with sessions() as session:
+        rows = await session.execute(
+            select(Appointment, may_read_appointment(caller)).where(Appointment.id.in_(ids))
+        )
     return {appointment.id: (appointment, bool(allowed)) for appointment, allowed in rows.all()}
 
 

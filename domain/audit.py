@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enums import AuditOutcome, Role
 from db.models import Appointment, AuditEntry
-from db.request_sessions import RequestSessions
+from db.request_sessions import execute_atomically
 from domain.caller import Caller
 
 
@@ -200,14 +200,8 @@ class AuditTrail:
         parameters = self.parameters()
         self.events.clear()
         # One statement, atomic by itself: on the request's connection it runs without a
-        # transaction around it (one round trip), and is never sent twice; a pooled
-        # session commits it.
-        opened = (
-            sessions.atomic_statements() if isinstance(sessions, RequestSessions) else sessions()
-        )
-        async with opened as session:
-            await session.execute(INSERT_AUDIT_ROWS, parameters)
-            await session.commit()
+        # transaction around it (one round trip), and is never sent twice.
+        await execute_atomically(sessions, INSERT_AUDIT_ROWS, parameters)
 
 
 def appointment_changed(audit: AuditTrail, action: str, appointment: Appointment) -> None:

@@ -19,10 +19,11 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enums import Role
 from db.models import Appointment, Patient, User
+from db.request_sessions import read_rows
 from domain.caller import Caller
 
 
@@ -113,7 +114,7 @@ _PROFILES = {
 
 
 async def patients_for(
-    session: AsyncSession, caller: Caller, ids: Sequence[uuid.UUID]
+    sessions: async_sessionmaker[AsyncSession], caller: Caller, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, tuple[PatientProfile, bool]]:
     """The patients that exist among ``ids``, each with whether ``caller`` may read it,
     in one statement."""
@@ -122,9 +123,9 @@ async def patients_for(
         "caller_patient_id": caller.patient_id,
         "caller_doctor_id": caller.doctor_id,
     }
-    rows = await session.execute(_PROFILES[_kind_of(caller)], parameters)
+    rows = await read_rows(sessions, _PROFILES[_kind_of(caller)], parameters)
     found: dict[uuid.UUID, tuple[PatientProfile, bool]] = {}
-    for row in cast("Sequence[Sequence[Any]]", rows.all()):
+    for row in rows:
         patient = PatientRow(*row[:9])
         found[patient.id] = (PatientProfile(patient, row[9]), bool(row[10]))
     return found

@@ -11,11 +11,12 @@ from typing import Any, NamedTuple, cast
 
 from sqlalchemy import DateTime, Integer, Select, Table, Uuid, any_, bindparam, func, select, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.enums import RecordStatus, RecordType, Role
 from db.ids import uuid7
 from db.models import Doctor, MedicalRecord
+from db.request_sessions import read_rows
 from domain.caller import Caller
 from domain.pagination import Cursor, Page, check_page_size
 from services.errors import BadUserInput
@@ -211,7 +212,9 @@ def records_statement(by_type: bool, after: bool) -> Select[Any]:
 
 
 async def records_of_patients(
-    session: AsyncSession, patient_ids: Sequence[uuid.UUID], query: RecordsQuery
+    sessions: async_sessionmaker[AsyncSession],
+    patient_ids: Sequence[uuid.UUID],
+    query: RecordsQuery,
 ) -> dict[uuid.UUID, RecordsPage]:
     """A page of AVAILABLE records, newest first, for each patient, in ONE statement
     (:func:`records_statement`)."""
@@ -227,10 +230,10 @@ async def records_of_patients(
         parameters["after_at"] = query.after.at
         parameters["after_id"] = query.after.uuid()
     statement = records_statement(query.record_type is not None, query.after is not None)
-    rows = await session.execute(statement, parameters)
+    rows = await read_rows(sessions, statement, parameters)
     records: defaultdict[uuid.UUID, list[ListedRecord]] = defaultdict(list)
     doctors: dict[uuid.UUID, ListedDoctor] = {}
-    for row in cast("Sequence[Sequence[Any]]", rows.all()):
+    for row in rows:
         record = ListedRecord(*row[:11])
         records[record.patient_id].append(record)
         if record.doctor_id is not None and record.doctor_id not in doctors:

@@ -17,7 +17,8 @@ from services.errors import Forbidden, Unauthenticated
 Row = TypeVar("Row")
 # For each id found: the row, and whether the caller may see it.
 Fetch = Callable[
-    [AsyncSession, Caller, Sequence[uuid.UUID]], Awaitable[Mapping[uuid.UUID, tuple[Row, bool]]]
+    [async_sessionmaker[AsyncSession], Caller, Sequence[uuid.UUID]],
+    Awaitable[Mapping[uuid.UUID, tuple[Row, bool]]],
 ]
 
 
@@ -33,8 +34,7 @@ async def load_guarded(
 ) -> list[Row | Exception | None]:
     if caller is None:
         return [Unauthenticated(f"Sign in to see {noun}s.") for _ in ids]
-    async with sessions() as session:
-        found = await fetch(session, caller, ids)
+    found = await fetch(sessions, caller, ids)
     results: list[Row | Exception | None] = []
     for id_ in ids:
         row, allowed = found.get(id_, (None, caller.is_admin))

@@ -27,11 +27,10 @@ async def load_records(
     for key in keys:
         by_query[key.query].append(key.patient_id)
     pages: dict[RecordsKey, RecordsPage] = {}
-    async with sessions() as session:
-        for query, patient_ids in by_query.items():
-            found = await records_of_patients(session, patient_ids, query)
-            for patient_id, page in found.items():
-                pages[RecordsKey(patient_id, query)] = page
+    for query, patient_ids in by_query.items():
+        found = await records_of_patients(sessions, patient_ids, query)
+        for patient_id, page in found.items():
+            pages[RecordsKey(patient_id, query)] = page
     return [pages[key] for key in keys]
 
 

@@ -111,7 +111,8 @@ async def build_context(
         caller, credentials_error = None, ServiceUnavailable(UNAVAILABLE_MESSAGE)
     ip = request.client.host if request.client else None
     audit = AuditTrail(caller=caller, ip=ip, request_id=request_id)
-    sessions = RequestSessions(services.engine)
+    # Traced statements go through sessions, where the tracer's engine events see them.
+    sessions = RequestSessions(services.engine, direct=services.tracer is None)
     return Context(
         request=request,
         request_id=request_id,

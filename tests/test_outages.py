@@ -33,6 +33,7 @@ from devtools.embedded.process import free_port
 from devtools.embedded.redis import EmbeddedRedis
 from services.settings import Settings
 from tests.support.api import error_codes, serving, without_cost
+from tests.support.backends import terminate_backend
 from tests.support.processes import running, until_answers, until_logged
 from tests.support.scheduling import make_monday_world, signed_in
 from tests.support.servers import recreate_database, with_database
@@ -350,17 +351,6 @@ async def test_the_api_goes_on_after_postgresql_restarts(
     assert [(answer.status, answer.codes) for answer in before + after] == [(200, [])] * 6
 
 
-async def _terminated(engine: AsyncEngine, pid: int) -> None:
-    """The server ends backend ``pid``'s connection; returns once it is gone."""
-    async with engine.connect() as other:
-        await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        async with asyncio.timeout(10):
-            while await other.scalar(  # noqa: ASYNC110 - polled
-                text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
-            ):
-                await asyncio.sleep(0.02)
-
-
 async def test_a_read_that_meets_a_dead_connection_is_sent_again(engine: AsyncEngine) -> None:
     """The race the checkout cannot see: the connection dies while the request holds it.
     A read alone (no transaction) loses nothing, so it is sent once more on a new one."""
@@ -368,7 +358,7 @@ async def test_a_read_that_meets_a_dead_connection_is_sent_again(engine: AsyncEn
     try:
         async with sessions() as session:
             first = await session.scalar(text("SELECT pg_backend_pid()"))
-            await _terminated(engine, first)
+            await terminate_backend(engine, first)
             second = await session.scalar(text("SELECT pg_backend_pid()"))
     finally:
         await sessions.close()
@@ -385,7 +375,7 @@ async def test_a_statement_alone_that_meets_a_dead_connection_is_not_sent_again(
     try:
         async with sessions.atomic_statements() as session:
             first = await session.scalar(text("SELECT pg_backend_pid()"))
-            await _terminated(engine, first)
+            await terminate_backend(engine, first)
             with pytest.raises(DBAPIError) as raised:
                 await session.scalar(text("SELECT pg_backend_pid()"))
     finally:

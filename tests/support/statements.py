@@ -52,10 +52,12 @@ def counting_round_trips() -> Iterator[RoundTripLog]:
     each statement, each BEGIN, COMMIT and ROLLBACK, each pre-ping. (A statement's first
     use on a connection also prepares it, once: not counted, so counts do not depend on
     which pooled connection a request got.) Counted in asyncpg's Python layer, which
-    every SQLAlchemy statement passes through; the servers are real."""
+    every SQLAlchemy statement and every direct one (db/direct_statements.py) passes
+    through; the servers are real."""
     log = RoundTripLog()
     statement_fetch = asyncpg.prepared_stmt.PreparedStatement.fetch
     connection_execute = asyncpg.connection.Connection.execute
+    connection_fetch = asyncpg.connection.Connection.fetch
     connection_fetchrow = asyncpg.connection.Connection.fetchrow
     connection_executemany = asyncpg.connection.Connection.executemany
 
@@ -66,6 +68,10 @@ def counting_round_trips() -> Iterator[RoundTripLog]:
     async def execute(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
         log.sent.append(query)
         return await connection_execute(self, query, *args, **kwargs)
+
+    async def connection_level_fetch(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+        log.sent.append(query)
+        return await connection_fetch(self, query, *args, **kwargs)
 
     async def fetchrow(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
         log.sent.append(query)
@@ -78,6 +84,7 @@ def counting_round_trips() -> Iterator[RoundTripLog]:
     patches = [
         (asyncpg.prepared_stmt.PreparedStatement, "fetch", fetch),
         (asyncpg.connection.Connection, "execute", execute),
+        (asyncpg.connection.Connection, "fetch", connection_level_fetch),
         (asyncpg.connection.Connection, "fetchrow", fetchrow),
         (asyncpg.connection.Connection, "executemany", executemany),
     ]

@@ -1,0 +1,265 @@
+"""Statements sent straight to asyncpg on a request's connection (db/direct_statements.py,
+RequestSessions.rows and execute_atomic): the same rows as a session, on the same one
+connection, without a greenlet once it is taken, and safe when that connection dies."""
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy import Insert, Uuid, bindparam, delete, func, insert, literal, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.util import greenlet_spawn
+
+from db.direct_statements import compiled
+from db.enums import RecordStatus, RecordType
+from db.models import MedicalRecord, OutboxMessage
+from db.request_sessions import RequestSessions
+from domain.patients import _PROFILES
+from domain.records import records_statement
+from tests.support.backends import terminate_backend
+from tests.support.factories import add_clinic, add_doctor, add_patient
+from tests.support.statements import counting_statements
+
+PID = select(func.pg_backend_pid())
+
+
+async def _patient_with_two_records(
+    sessions: async_sessionmaker[AsyncSession],
+) -> tuple[uuid.UUID, uuid.UUID]:
+    async with sessions.begin() as session:
+        clinic = await add_clinic(session)
+        doctor = await add_doctor(session, clinics=(clinic,))
+        patient = await add_patient(session)
+        for n, kind in enumerate((RecordType.LAB_REPORT, RecordType.IMAGING)):
+            session.add(MedicalRecord(
+                patient_id=patient.id, doctor_id=doctor.id if n == 0 else None,
+                record_type=kind, title=f"Record {n}", file_name=f"r{n}.pdf",
+                content_type="application/pdf", size_bytes=100 + n, s3_key=f"k/{n}",
+                status=RecordStatus.AVAILABLE,
+                uploaded_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=n),
+            ))  # fmt: skip
+        return patient.id, doctor.id
+
+
+async def test_a_direct_read_gives_the_rows_a_session_gives(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """Bind processors (an enum, an array), a literal the statement carries, and result
+    processors (the record type back to its enum) applied as SQLAlchemy applies them."""
+    patient_id, doctor_id = await _patient_with_two_records(sessions)
+    reads: list[tuple[Any, dict[str, Any]]] = [
+        (records_statement(False, False), {"patient_ids": [patient_id], "rows": 10}),
+        (
+            records_statement(True, True),
+            {
+                "patient_ids": [patient_id],
+                "rows": 10,
+                "record_type": RecordType.LAB_REPORT,
+                "after_at": datetime(2027, 1, 1, tzinfo=UTC),
+                "after_id": uuid.uuid4(),
+            },
+        ),
+        (
+            _PROFILES["their doctor"],
+            {"ids": [patient_id], "caller_patient_id": None, "caller_doctor_id": doctor_id},
+        ),
+    ]
+    request = RequestSessions(engine)
+    try:
+        direct = [[tuple(row) for row in await request.rows(*read)] for read in reads]
+    finally:
+        await request.close()
+    async with sessions() as session:
+        through_session = [
+            [tuple(row) for row in (await session.execute(*read)).all()] for read in reads
+        ]
+
+    assert direct == through_session
+    assert [len(rows) for rows in direct] == [2, 1, 1]
+    assert [row[3] for row in direct[0]] == [RecordType.IMAGING, RecordType.LAB_REPORT]
+    assert type(direct[0][0][3]) is RecordType
+
+
+async def test_direct_reads_take_the_connection_in_one_greenlet_and_then_none(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Work done: the checkout is the only greenlet switch until the request ends."""
+    spawned: list[str] = []
+    original = greenlet_spawn
+
+    async def counted(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Awaitable[Any]:
+        spawned.append(function.__name__)
+        return await original(function, *args, **kwargs)
+
+    monkeypatch.setattr("db.request_sessions.greenlet_spawn", counted)
+    request = RequestSessions(engine)
+    try:
+        pids = {(await request.rows(PID, {}))[0][0] for _ in range(3)}
+    finally:
+        await request.close()
+
+    assert (len(pids), spawned) == (1, ["lend_driver", "close"])
+
+
+async def test_direct_statements_are_counted_as_a_sessions_are(engine: AsyncEngine) -> None:
+    request = RequestSessions(engine)
+    try:
+        with counting_statements() as log:
+            await request.rows(PID, {})
+    finally:
+        await request.close()
+
+    assert log.statements == [compiled(PID, engine.dialect).sql]
+
+
+async def test_a_direct_read_while_a_session_holds_the_connection_takes_its_own(
+    engine: AsyncEngine,
+) -> None:
+    request = RequestSessions(engine)
+    pool = engine.sync_engine.pool
+    try:
+        async with request() as holding:
+            held = await holding.scalar(text("SELECT pg_backend_pid()"))
+            other = (await request.rows(PID, {}))[0][0]
+        after = (await request.rows(PID, {}))[0][0]
+    finally:
+        await request.close()
+
+    assert (other != held, after == held) == (True, True)
+    assert pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+async def test_a_direct_read_on_a_connection_that_died_before_it_goes_to_a_new_one(
+    engine: AsyncEngine,
+) -> None:
+    request = RequestSessions(engine)
+    try:
+        first = (await request.rows(PID, {}))[0][0]
+        await terminate_backend(engine, first)
+        second = (await request.rows(PID, {}))[0][0]
+    finally:
+        await request.close()
+
+    assert second != first
+
+
+async def test_a_direct_read_whose_connection_dies_under_it_is_sent_again(
+    engine: AsyncEngine,
+) -> None:
+    """A read alone loses nothing: it is sent once more, on a new connection. It waits on
+    an advisory lock held elsewhere while its backend is ended."""
+    key = uuid.uuid4().int % 2**62
+    read = PID.select_from(select(func.pg_advisory_xact_lock_shared(key)).subquery())
+    request = RequestSessions(engine)
+    async with engine.connect() as locker:
+        await locker.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+        try:
+            first = (await request.rows(PID, {}))[0][0]
+            waiting = asyncio.create_task(request.rows(read, {}))
+            await _until_waiting_on_a_lock(locker, first)
+            await terminate_backend(engine, first)
+            await locker.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            async with asyncio.timeout(30):
+                second = (await waiting)[0][0]
+        finally:
+            await request.close()
+
+    assert second != first
+
+
+async def test_a_direct_change_on_a_connection_that_died_before_it_goes_to_a_new_one(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """asyncpg already knows the connection is closed: nothing was sent, nothing lost."""
+    marker = str(uuid.uuid4())
+    request = RequestSessions(engine)
+    try:
+        first = (await request.rows(PID, {}))[0][0]
+        await terminate_backend(engine, first)
+        await request.execute_atomic(_outbox_row(marker), {})
+        second = (await request.rows(PID, {}))[0][0]
+    finally:
+        await request.close()
+
+    assert (await _kept(sessions, marker), second != first) == (1, True)
+
+
+async def test_a_direct_change_whose_connection_dies_under_it_is_not_sent_again(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """It might have committed: the caller hears of it, and the request's next read
+    reconnects. The change waits on an advisory lock held elsewhere while its backend
+    is ended."""
+    marker, key = str(uuid.uuid4()), uuid.uuid4().int % 2**62
+    change = _outbox_row(marker, after_lock=key)
+    request = RequestSessions(engine)
+    async with engine.connect() as locker:
+        await locker.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+        try:
+            first = (await request.rows(PID, {}))[0][0]
+            waiting = asyncio.create_task(request.execute_atomic(change, {}))
+            await _until_waiting_on_a_lock(locker, first)
+            await terminate_backend(engine, first)
+            with pytest.raises(asyncpg.ConnectionDoesNotExistError):
+                async with asyncio.timeout(30):  # sent again, it would wait for the lock
+                    await waiting
+            second = (await request.rows(PID, {}))[0][0]
+        finally:
+            await request.close()
+            await locker.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+
+    assert (await _kept(sessions, marker), second != first) == (0, True)
+
+
+def _outbox_row(marker: str, *, after_lock: int | None = None) -> Insert:
+    row = select(literal("test"), func.jsonb_build_object("marker", marker))
+    if after_lock is not None:
+        row = row.select_from(select(func.pg_advisory_xact_lock(after_lock)).subquery())
+    return insert(OutboxMessage).from_select(["topic", "payload"], row)
+
+
+async def _kept(sessions: async_sessionmaker[AsyncSession], marker: str) -> int:
+    """How many outbox rows carry ``marker`` (deleted, so the relay never sees them)."""
+    async with sessions.begin() as session:
+        matching = OutboxMessage.payload["marker"].astext == marker
+        kept = await session.scalar(select(func.count()).where(matching))
+        await session.execute(delete(OutboxMessage).where(matching))
+    return kept or 0
+
+
+async def _until_waiting_on_a_lock(connection: AsyncConnection, pid: int) -> None:
+    async with asyncio.timeout(10):
+        while not await connection.scalar(  # noqa: ASYNC110 - polled
+            text("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = :pid"),
+            {"pid": pid},
+        ):
+            await asyncio.sleep(0.02)
+
+
+async def test_a_direct_change_commits_by_itself(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    marker = str(uuid.uuid4())
+    request = RequestSessions(engine)
+    try:
+        await request.execute_atomic(
+            insert(OutboxMessage).values(topic="test", payload=bindparam("payload")),
+            {"payload": {"marker": marker}},
+        )
+    finally:
+        await request.close()
+
+    assert await _kept(sessions, marker) == 1
+
+
+def test_a_statement_with_an_expanding_parameter_is_refused(engine: AsyncEngine) -> None:
+    statement = select(MedicalRecord.id).where(
+        MedicalRecord.id.in_(bindparam("ids", expanding=True, type_=Uuid()))
+    )
+    message = "a direct statement takes no expanding, literal-execute or callable parameters"
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        compiled(statement, engine.dialect)
