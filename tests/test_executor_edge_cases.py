@@ -8,6 +8,7 @@ with either."""
 
 import asyncio
 import dataclasses
+import enum
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,12 @@ from tests.support.executor_runs import executed
 CALLS: list[str] = []
 
 
+@strawberry.enum
+class Kind(enum.Enum):
+    BIG = "big"
+    SMALL = "small"
+
+
 @strawberry.type
 class Leaf:
     name: str
@@ -33,6 +40,8 @@ class Leaf:
     maybe: str | None
     tags: list[str]
     loose_tags: list[str | None]
+    kind: Kind
+    kinds: list[Kind]
 
     @strawberry.field
     async def slow(self) -> str:
@@ -89,7 +98,8 @@ class Nameless:
 
 def leaf(name: str, **change: Any) -> Leaf:
     values: dict[str, Any] = {"name": name, "size": len(name or ""), "maybe": None, "tags": ["a"],
-                              "loose_tags": ["x", None]}  # fmt: skip
+                              "loose_tags": ["x", None], "kind": Kind.BIG,
+                              "kinds": [Kind.SMALL, Kind.BIG]}  # fmt: skip
     values.update(change)
     return Leaf(**values)
 
@@ -99,9 +109,9 @@ def branches() -> list[Any]:
                   first=leaf("f"), other=None)  # fmt: skip
     null_name = Branch(label="null name", leaves=[leaf("ok"), leaf(None)],  # type: ignore[arg-type]
                        maybe_leaves=None, first=leaf("f2"), other=leaf("o"))  # fmt: skip
-    bad_scalar = Branch(label="bad scalar", leaves=[leaf("x", size="many")], maybe_leaves=[leaf("bad1")],
+    bad_scalar = Branch(label="bad scalar", leaves=[leaf("x", size="many"), leaf("k", kind="BIG"), leaf("l", kind="huge")], maybe_leaves=[leaf("bad1")],
                         first=leaf("bad first"), other=leaf("worse other"))  # fmt: skip
-    bad_list = Branch(label="bad list", leaves=[leaf("y", tags=["a", None])], maybe_leaves=None,
+    bad_list = Branch(label="bad list", leaves=[leaf("y", tags=["a", None]), leaf("v", kinds=[Kind.BIG, "nope"])], maybe_leaves=None,
                       first=leaf("g", maybe=ValueError("an exception as a value")), other=None)  # fmt: skip
     null_item = Branch(label="null item", leaves=[leaf("z"), None], maybe_leaves=None,  # type: ignore[list-item]
                        first=leaf("h"), other=None)  # fmt: skip
@@ -139,7 +149,7 @@ class Subscription:
 STANDARD = Schema(query=Query, subscription=Subscription)
 FAST = Schema(query=Query, subscription=Subscription, execution_context_class=FastExecutor)
 
-LEAF = "name size maybe tags looseTags slow quick shout loud parentName __typename"
+LEAF = "name size maybe tags looseTags kind kinds slow quick shout loud parentName __typename"
 DOCUMENTS = [
     f"{{ branches {{ label leaves {{ {LEAF} }} }} }}",
     f"{{ maybeBranches {{ label first {{ {LEAF} }} other {{ name slow }} }} }}",

@@ -3,11 +3,10 @@ reads and the objects under them, errors handled as ``execute_field`` handles th
 (schema/fast_executor)."""
 
 from abc import abstractmethod
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from graphql import (
-    GraphQLLeafType,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
@@ -18,13 +17,12 @@ from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from schema.fast_executor.plan import Plan, Shape, Step, make_plan
-from schema.fast_executor.values import MISSING, all_there
+from schema.fast_executor.values import MISSING, NEVER_AWAITABLE, all_there
 
 
-def _coerce_leaves(leaf_type: GraphQLLeafType, values: Any) -> list[Any] | None:
+def _coerce_leaves(coerce: Callable[[Any], Any], values: Any) -> list[Any] | None:
     if not isinstance(values, list):
         return None
-    coerce = leaf_type.coerce_output_value
     coerced = []
     for value in values:
         if value is None or isinstance(value, Exception):
@@ -90,7 +88,7 @@ class ValueCompleter(StrawberryGraphQLCoreExecutionContext):
         except Exception as raw_error:  # noqa: BLE001  (graphql-core's: any error is the field's)
             self.handle_field_error(raw_error, step.field_def.type, step.field_details_list, path)
             return None
-        if self.is_awaitable(completed):
+        if type(completed) not in NEVER_AWAITABLE and self.is_awaitable(completed):
             return self._await_completed(
                 completed, step.field_def.type, step.field_details_list, path
             )
@@ -126,13 +124,15 @@ class ValueCompleter(StrawberryGraphQLCoreExecutionContext):
         completion = step.completion
         if completion is Shape.LEAF:
             try:
-                coerced = step.named_type.coerce_output_value(value)
+                assert step.serialize is not None
+                coerced = step.serialize(value)
             except Exception:  # noqa: BLE001  (graphql-core says why, when it runs it)
                 return MISSING
             return MISSING if coerced is None or coerced is Undefined else coerced
         if completion is Shape.LEAF_LIST:
             try:
-                coerced_list = _coerce_leaves(step.named_type, value)
+                assert step.serialize is not None
+                coerced_list = _coerce_leaves(step.serialize, value)
             except Exception:  # noqa: BLE001
                 return MISSING
             return MISSING if coerced_list is None else coerced_list

@@ -21,6 +21,7 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
 from schema.fast_executor.counts import FIELD_COUNTS
+from schema.fast_executor.values import serializer
 
 # Directives graphql-core has applied by the time fields are grouped.
 _COLLECTION_DIRECTIVES = frozenset({"include", "skip"})
@@ -68,6 +69,7 @@ class Step:
     completion: Shape | None = None
     attribute: str = ""  # plain reads: the Python attribute
     named_type: Any = None  # under the NonNull and List wrappers
+    serialize: Callable[[Any], Any] | None = None  # leaves: named_type's serializer
     non_null: bool = False
     item_non_null: bool = False
     # Direct calls: the function, and how Strawberry would pass self and info; the
@@ -117,6 +119,7 @@ def _completion(step: Step) -> Step:
     step.named_type = type_
     if is_leaf_type(type_):
         step.completion = Shape.LEAF
+        step.serialize = serializer(type_)
     elif is_object_type(type_) and type_.is_type_of is None:
         step.completion = Shape.OBJECT
     elif isinstance(type_, GraphQLList):
@@ -125,6 +128,7 @@ def _completion(step: Step) -> Step:
         step.named_type = item_type
         if is_leaf_type(item_type):
             step.completion = Shape.LEAF_LIST
+            step.serialize = serializer(item_type)
         elif is_object_type(item_type) and item_type.is_type_of is None:
             step.completion = Shape.OBJECT_LIST
     return step

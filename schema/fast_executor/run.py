@@ -11,7 +11,7 @@ from graphql.pyutils import Path, gather_with_cancel
 from schema.fast_executor.counts import FIELD_COUNTS
 from schema.fast_executor.direct import DirectCaller
 from schema.fast_executor.plan import Plan, Shape
-from schema.fast_executor.values import MISSING
+from schema.fast_executor.values import MISSING, NEVER_AWAITABLE
 
 
 class PlanRunner(DirectCaller):
@@ -46,7 +46,7 @@ class PlanRunner(DirectCaller):
                     value = instance.get(step.attribute)
                     if value is not None and not isinstance(value, Exception):
                         try:
-                            result = step.named_type.coerce_output_value(value)
+                            result = step.serialize(value)  # type: ignore[misc]
                         except Exception:  # noqa: BLE001  (graphql-core says why, when it runs it)
                             result = MISSING
                         if result is not None and result is not MISSING and result is not Undefined:
@@ -96,7 +96,7 @@ class PlanRunner(DirectCaller):
                     if result is Undefined:
                         continue
                 results[name] = result
-                if is_awaitable(result):
+                if type(result) not in NEVER_AWAITABLE and is_awaitable(result):
                     awaitable_fields.append(name)
         except Exception:
             if awaitable_fields:
@@ -143,7 +143,7 @@ class PlanRunner(DirectCaller):
                 except Exception as raw_error:  # noqa: BLE001  (as graphql-core)
                     self.handle_field_error(raw_error, item_type, details, item_path)
                     completed = None
-                if is_awaitable(completed):
+                if type(completed) not in NEVER_AWAITABLE and is_awaitable(completed):
                     completed = self._await_completed(completed, item_type, details, item_path)
                     awaitable_indices.append(index)
                 completed_results.append(completed)
