@@ -8,6 +8,7 @@ Core statement costs more CPU than running it.
 """
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, cast
 
@@ -134,6 +135,23 @@ class AuditTrail:
     ) -> None:
         """A read or change that went ahead; the resource defaults to the patient."""
         self._add(action, AuditOutcome.ALLOWED, patient_id, resource_type, resource_id)
+
+    def allowed_each(
+        self,
+        action: str,
+        resource_type: str,
+        resources: Iterable[tuple[uuid.UUID | None, uuid.UUID]],
+    ) -> None:
+        """:meth:`allowed` for each (patient id, resource id) of a page (its links): the
+        same rows, made in one pass."""
+        caller = self.caller
+        user_id = None if caller is None else caller.user_id
+        role = None if caller is None else caller.role
+        allowed = AuditOutcome.ALLOWED
+        self.events.extend(
+            AuditEvent(action, allowed, patient_id, resource_type, str(resource_id), user_id, role)
+            for patient_id, resource_id in resources
+        )
 
     def denied(
         self,

@@ -49,11 +49,9 @@ async def load_document_urls(
     link issued is audited."""
     assert caller is not None  # records are reached only through a readable patient
     urls = await documents.read_urls([(ref.key, ref.file_name) for ref in refs], caller.user_id)
-    for ref in refs:
-        audit.allowed(
-            "record.document_url.issued",
-            patient_id=ref.patient_id,
-            resource_type="MedicalRecord",
-            resource_id=ref.record_id,
-        )
+    audit.allowed_each(
+        "record.document_url.issued",
+        "MedicalRecord",
+        [(ref.patient_id, ref.record_id) for ref in refs],
+    )
     return urls
