@@ -181,3 +181,28 @@ async def test_the_access_log_tells_the_patient_who_read_what(
             }
         }
     }
+
+
+async def test_a_long_request_id_from_the_client_is_audited_and_echoed(
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    """A sane X-Request-ID may be up to 128 characters; the trail's column holds 64."""
+    doctor, ann = await _doctor_with_patient(sessions, settings)
+    assert ann.patient is not None
+    sent = "r" * 128
+
+    answer = await client.post(
+        "/graphql",
+        json={"query": "query P($id: ID!) { patient(id: $id) { name } }",
+              "variables": {"id": str(ann.patient.id)}},
+        headers={"Authorization": f"Bearer {doctor.access_token}", "X-Request-ID": sent},
+    )  # fmt: skip
+
+    body = answer.json()
+    assert (answer.status_code, body["data"], "errors" in body) == (
+        200, {"patient": {"name": "Ann A"}}, False
+    )  # fmt: skip
+    assert answer.headers["X-Request-ID"] == sent
+    assert [(row["action"], row["request_id"]) for row in await _audit_rows(sessions)] == [
+        ("patient.read", sent)
+    ]

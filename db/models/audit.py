@@ -36,4 +36,5 @@ class AuditEntry(Base):
     resource_id: Mapped[str | None] = mapped_column(String(128))
     outcome: Mapped[AuditOutcome] = mapped_column(text_enum(AuditOutcome, "audit_outcome"))
     ip: Mapped[str | None] = mapped_column(INET)
-    request_id: Mapped[str | None] = mapped_column(String(64))
+    # As long as an X-Request-ID the API keeps (medappt/http/response_headers.py).
+    request_id: Mapped[str | None] = mapped_column(String(128))
