@@ -2,6 +2,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -34,8 +35,10 @@ async def load_records(
     return [pages[key] for key in keys]
 
 
-@dataclass(frozen=True, slots=True)
-class DocumentRef:
+class DocumentRef(NamedTuple):
+    """A document asked for: a loader key, and one made per record of a page (a named
+    tuple is made in a fifth of a frozen dataclass's time)."""
+
     record_id: uuid.UUID
     patient_id: uuid.UUID
     key: str

@@ -50,9 +50,19 @@ class Connection(Generic[Node]):
         node: Callable[[Row], Node],
         cursor: Callable[[Row], Cursor],
     ) -> "Connection[Node]":
+        return cls.of_nodes(page, [node(row) for row in page.items], cursor)
+
+    @classmethod
+    def of_nodes(
+        cls, page: Page[Row], nodes: list[Node], cursor: Callable[[Row], Cursor]
+    ) -> "Connection[Node]":
+        """:meth:`from_page` with the page's nodes made already, in its order."""
         rows = page.items
         return cls(
-            edges=[Edge(node=node(row), row=row, cursor_of=cursor) for row in rows],
+            edges=[
+                Edge(node=node, row=row, cursor_of=cursor)
+                for row, node in zip(rows, nodes, strict=True)
+            ],
             page_info=PageInfo(
                 has_next_page=page.has_next_page,
                 last_row=rows[-1] if rows else None,

@@ -90,18 +90,17 @@ class Patient:
                 context.audit,
                 [document_ref(record) for record in records],
             )
-        link_of = {record.id: link for record, link in zip(records, links, strict=True)}
         # One object per doctor of the page, shared by their records.
         doctors = {id_: Doctor.from_model(doctor) for id_, doctor in result.doctors.items()}
-        return Connection.from_page(
-            result.page,
-            lambda record: MedicalRecord.from_model(
+        nodes = [
+            MedicalRecord.from_model(
                 record,
                 doctors[record.doctor_id] if record.doctor_id is not None else None,
-                link_of[record.id],
-            ),
-            record_cursor,
-        )
+                link,
+            )
+            for record, link in zip(records, links, strict=True)
+        ]
+        return Connection.of_nodes(result.page, nodes, record_cursor)
 
     # Entries of the patient, newest first: all of them for the patient and admins, a
     # doctor's own for a doctor (where else they wait is none of theirs).
