@@ -3,10 +3,11 @@ RequestSessions.rows and execute_atomic): the same rows as a session, on the sam
 connection, without a greenlet once it is taken, and safe when that connection dies."""
 
 import asyncio
+import contextlib
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import pytest
@@ -25,6 +26,7 @@ from tests.support.factories import add_clinic, add_doctor, add_patient
 from tests.support.statements import counting_statements
 
 PID = select(func.pg_backend_pid())
+T = TypeVar("T")
 
 
 async def _patient_with_two_records(
@@ -150,23 +152,21 @@ async def test_a_direct_read_on_a_connection_that_died_before_it_goes_to_a_new_o
 async def test_a_direct_read_whose_connection_dies_under_it_is_sent_again(
     engine: AsyncEngine,
 ) -> None:
-    """A read alone loses nothing: it is sent once more, on a new connection. It waits on
-    an advisory lock held elsewhere while its backend is ended."""
+    """A read alone loses nothing: it is sent once more, on a new connection."""
     key = uuid.uuid4().int % 2**62
     read = PID.select_from(select(func.pg_advisory_xact_lock_shared(key)).subquery())
     request = RequestSessions(engine)
-    async with engine.connect() as locker:
-        await locker.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
-        try:
-            first = (await request.rows(PID, {}))[0][0]
-            waiting = asyncio.create_task(request.rows(read, {}))
-            await _until_waiting_on_a_lock(locker, first)
-            await terminate_backend(engine, first)
-            await locker.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+    try:
+        async with _ended_while_waiting(engine, request, key, request.rows(read, {})) as (
+            first,
+            waiting,
+            unlock,
+        ):
+            await unlock()  # the read sent again must not wait
             async with asyncio.timeout(30):
                 second = (await waiting)[0][0]
-        finally:
-            await request.close()
+    finally:
+        await request.close()
 
     assert second != first
 
@@ -192,27 +192,53 @@ async def test_a_direct_change_whose_connection_dies_under_it_is_not_sent_again(
     engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     """It might have committed: the caller hears of it, and the request's next read
-    reconnects. The change waits on an advisory lock held elsewhere while its backend
-    is ended."""
+    reconnects."""
     marker, key = str(uuid.uuid4()), uuid.uuid4().int % 2**62
     change = _outbox_row(marker, after_lock=key)
     request = RequestSessions(engine)
-    async with engine.connect() as locker:
-        await locker.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
-        try:
-            first = (await request.rows(PID, {}))[0][0]
-            waiting = asyncio.create_task(request.execute_atomic(change, {}))
-            await _until_waiting_on_a_lock(locker, first)
-            await terminate_backend(engine, first)
+    try:
+        async with _ended_while_waiting(
+            engine, request, key, request.execute_atomic(change, {})
+        ) as (
+            first,
+            waiting,
+            _,
+        ):
             with pytest.raises(asyncpg.ConnectionDoesNotExistError):
                 async with asyncio.timeout(30):  # sent again, it would wait for the lock
                     await waiting
-            second = (await request.rows(PID, {}))[0][0]
-        finally:
-            await request.close()
-            await locker.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+        second = (await request.rows(PID, {}))[0][0]
+    finally:
+        await request.close()
 
     assert (await _kept(sessions, marker), second != first) == (0, True)
+
+
+@contextlib.asynccontextmanager
+async def _ended_while_waiting(
+    engine: AsyncEngine, request: RequestSessions, key: int, statement: Coroutine[Any, Any, T]
+) -> AsyncIterator[tuple[int, "asyncio.Task[T]", Callable[[], Awaitable[None]]]]:
+    """``statement`` (one that takes advisory lock ``key``) sent on the request's
+    connection, left waiting on the lock held here, and its backend ended meanwhile.
+    Yields the backend's pid, the statement's task, and how to release the lock."""
+    async with engine.connect() as locker:
+        await locker.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+        held = True
+
+        async def unlock() -> None:
+            nonlocal held
+            if held:
+                held = False
+                await locker.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+
+        try:
+            first = (await request.rows(PID, {}))[0][0]
+            waiting = asyncio.create_task(statement)
+            await _until_waiting_on_a_lock(locker, first)
+            await terminate_backend(engine, first)
+            yield first, waiting, unlock
+        finally:
+            await unlock()
 
 
 def _outbox_row(marker: str, *, after_lock: int | None = None) -> Insert:
