@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Select
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
@@ -33,7 +34,12 @@ class DirectStatement:
     def arguments(self, parameters: Mapping[str, Any]) -> list[Any]:
         values = []
         for name in self.names:
-            value = parameters[name] if name in parameters else self.defaults[name]
+            if name in parameters:
+                value = parameters[name]
+            elif name in self.defaults:
+                value = self.defaults[name]
+            else:  # as SQLAlchemy says it
+                raise InvalidRequestError(f"A value is required for bind parameter {name!r}")
             processor = self.bind_processors.get(name)
             values.append(value if processor is None or value is None else processor(value))
         return values

@@ -267,8 +267,8 @@ class RequestSessions(async_sessionmaker[AsyncSession]):
                 async with self() as session:
                     result = await session.execute(statement, parameters)
                     return cast("Sequence[Sequence[Any]]", result.all())
-            direct, arguments = self._prepared(statement, parameters)
             try:
+                direct, arguments = self._prepared(statement, parameters)
                 records = await driver.fetch(direct.sql, *arguments)
                 return direct.rows(cast("Sequence[Sequence[Any]]", records))
             except Exception as error:
@@ -290,8 +290,8 @@ class RequestSessions(async_sessionmaker[AsyncSession]):
                 await session.execute(statement, parameters)
                 await session.commit()
             return
-        direct, arguments = self._prepared(statement, parameters)
         try:
+            direct, arguments = self._prepared(statement, parameters)
             await driver.execute(direct.sql, *arguments)
         except Exception as error:
             if driver.is_closed():  # the request's next statement reconnects

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import asyncpg
 import pytest
 from sqlalchemy import Insert, Uuid, bindparam, delete, func, insert, literal, select, text
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.util import greenlet_spawn
 
@@ -280,6 +281,26 @@ async def test_a_direct_change_commits_by_itself(
         await request.close()
 
     assert await _kept(sessions, marker) == 1
+
+
+async def test_a_direct_statement_that_cannot_be_sent_gives_the_connection_back(
+    engine: AsyncEngine,
+) -> None:
+    """A parameter missing: the error SQLAlchemy gives, and the request's next direct
+    statement still has the request's connection."""
+    request = RequestSessions(engine)
+    try:
+        first = (await request.rows(PID, {}))[0][0]
+        with pytest.raises(InvalidRequestError) as raised:
+            await request.rows(records_statement(False, False), {"rows": 1})
+        second = (await request.rows(PID, {}))[0][0]
+    finally:
+        await request.close()
+
+    assert (str(raised.value), second) == (
+        "A value is required for bind parameter 'patient_ids'",
+        first,
+    )
 
 
 def test_a_statement_with_an_expanding_parameter_is_refused(engine: AsyncEngine) -> None:
