@@ -125,11 +125,6 @@ class RequestConnection:
             and not _driver(connection).is_closed()
         )
 
-    def invalidate(self, error: BaseException) -> None:
-        """The connection died under a direct statement: the next use reconnects."""
-        if self._connection is not None:
-            self._connection.invalidate(error)
-
     @property
     def dialect(self) -> Dialect:
         return self._engine.dialect
@@ -264,18 +259,14 @@ class RequestSessions(async_sessionmaker[AsyncSession]):
             tries -= 1
             driver = await self._take_driver()
             if driver is None:
-                async with self() as session:
-                    result = await session.execute(statement, parameters)
-                    return cast("Sequence[Sequence[Any]]", result.all())
+                return await _session_rows(self(), statement, parameters)
             try:
                 direct, arguments = self._prepared(statement, parameters)
                 records = await driver.fetch(direct.sql, *arguments)
                 return direct.rows(cast("Sequence[Sequence[Any]]", records))
-            except Exception as error:
-                if not driver.is_closed():
-                    raise
-                await greenlet_spawn(self._connection.invalidate, error)
-                if tries == 0:
+            except Exception:
+                # The next lend_driver replaces a connection that died.
+                if tries == 0 or not driver.is_closed():
                     raise
             finally:
                 self._connection.give_back(self)
@@ -286,17 +277,11 @@ class RequestSessions(async_sessionmaker[AsyncSession]):
         may have committed, and the caller hears of it."""
         driver = await self._take_driver()
         if driver is None:
-            async with self.atomic_statements() as session:
-                await session.execute(statement, parameters)
-                await session.commit()
+            await _committed_alone(self.atomic_statements(), statement, parameters)
             return
-        try:
+        try:  # a dead connection is replaced at the request's next statement
             direct, arguments = self._prepared(statement, parameters)
             await driver.execute(direct.sql, *arguments)
-        except Exception as error:
-            if driver.is_closed():  # the request's next statement reconnects
-                await greenlet_spawn(self._connection.invalidate, error)
-            raise
         finally:
             self._connection.give_back(self)
 
@@ -312,9 +297,9 @@ class RequestSessions(async_sessionmaker[AsyncSession]):
         """The request's asyncpg connection, held by this object until given back, or
         None while a session holds it (or when statements go through sessions). No
         greenlet once the connection is taken."""
-        connection = self._connection
         if not self._direct:
             return None
+        connection = self._connection
         if connection.driver_at_hand:
             return connection.lend_driver(self)
         driver: asyncpg.Connection | None = await greenlet_spawn(connection.lend_driver, self)
@@ -336,9 +321,7 @@ async def read_rows(
     (:meth:`RequestSessions.rows`), through a session of ``sessions`` elsewhere."""
     if isinstance(sessions, RequestSessions):
         return await sessions.rows(statement, parameters)
-    async with sessions() as session:
-        result = await session.execute(statement, parameters)
-        return cast("Sequence[Sequence[Any]]", result.all())
+    return await _session_rows(sessions(), statement, parameters)
 
 
 async def execute_atomically(
@@ -351,6 +334,20 @@ async def execute_atomically(
     if isinstance(sessions, RequestSessions):
         await sessions.execute_atomic(statement, parameters)
         return
-    async with sessions() as session:
+    await _committed_alone(sessions(), statement, parameters)
+
+
+async def _session_rows(
+    opened: AsyncSession, statement: Select[Any], parameters: Mapping[str, Any]
+) -> Sequence[Sequence[Any]]:
+    async with opened as session:
+        result = await session.execute(statement, parameters)
+        return cast("Sequence[Sequence[Any]]", result.all())
+
+
+async def _committed_alone(
+    opened: AsyncSession, statement: UpdateBase, parameters: Mapping[str, Any]
+) -> None:
+    async with opened as session:
         await session.execute(statement, parameters)
         await session.commit()

@@ -145,9 +145,7 @@ class AuditTrail:
     ) -> None:
         """:meth:`allowed` for each (patient id, resource id) of a page (its links): the
         same rows, made in one pass."""
-        caller = self.caller
-        user_id = None if caller is None else caller.user_id
-        role = None if caller is None else caller.role
+        user_id, role = self._actor()
         allowed = AuditOutcome.ALLOWED
         self.events.extend(
             AuditEvent(action, allowed, patient_id, resource_type, str(resource_id), user_id, role)
@@ -173,9 +171,8 @@ class AuditTrail:
         resource_type: str,
         resource_id: object,
     ) -> None:
-        # record()'s attribution, made at construction: a page adds 50 of these.
         resource = resource_id if resource_id is not None else patient_id
-        caller = self.caller
+        user_id, role = self._actor()
         self.events.append(
             AuditEvent(
                 action=action,
@@ -183,10 +180,15 @@ class AuditTrail:
                 patient_id=patient_id,
                 resource_type=resource_type,
                 resource_id=None if resource is None else str(resource),
-                actor_user_id=None if caller is None else caller.user_id,
-                actor_role=None if caller is None else caller.role,
+                actor_user_id=user_id,
+                actor_role=role,
             )
         )
+
+    def _actor(self) -> tuple[uuid.UUID | None, Role | None]:
+        """record()'s attribution, made when an event is: the trail's caller."""
+        caller = self.caller
+        return (None, None) if caller is None else (caller.user_id, caller.role)
 
     def acting_as(self, caller: Caller) -> "AuditTrail":
         """The same trail, with events attributed to ``caller``."""
