@@ -29,7 +29,10 @@ session of their own, as any statement would.
 
 No pre-ping: a connection the server closed (a restart, an idle timeout) is noticed
 at checkout for free (see :mod:`db.engine`), and a read that still meets a dead one is
-sent again once on a fresh connection: outside a transaction nothing else was lost.
+sent again once on a fresh connection: outside a transaction nothing else was lost. So
+is a direct change that asyncpg refused to send: in the turn of the event loop between
+the server's last message and the end of its stream, the connection does not look
+closed yet, and asyncpg refuses (and closes it) before sending anything.
 """
 
 import functools
@@ -157,6 +160,14 @@ class RequestConnection:
             connection.close()
 
 
+def _refused_to_send(error: asyncpg.InternalClientError) -> bool:
+    """Whether asyncpg refused a statement before sending any of it, because its
+    protocol is out of step with the server: it has read the server's last message
+    (FATAL: the connection ends) but not yet the end of the stream, so the connection
+    did not look closed. asyncpg closes it as it refuses (its ``_set_state``)."""
+    return str(error).startswith("cannot switch to state")
+
+
 def _driver(connection: Connection) -> asyncpg.Connection:
     return cast(asyncpg.Connection, connection.connection.driver_connection)
 
@@ -274,16 +285,24 @@ class RequestSessions(async_sessionmaker[AsyncSession]):
     async def execute_atomic(self, statement: UpdateBase, parameters: Mapping[str, Any]) -> None:
         """A change made by one statement, committed by itself (as in
         :meth:`atomic_statements`). Never sent twice: if the connection dies under it, it
-        may have committed, and the caller hears of it."""
-        driver = await self._take_driver()
-        if driver is None:
-            await _committed_alone(self.atomic_statements(), statement, parameters)
-            return
-        try:  # a dead connection is replaced at the request's next statement
-            direct, arguments = self._prepared(statement, parameters)
-            await driver.execute(direct.sql, *arguments)
-        finally:
-            self._connection.give_back(self)
+        may have committed, and the caller hears of it. One asyncpg refused to send
+        goes once more on a new connection."""
+        tries = 2
+        while True:
+            tries -= 1
+            driver = await self._take_driver()
+            if driver is None:
+                await _committed_alone(self.atomic_statements(), statement, parameters)
+                return
+            try:  # a dead connection is replaced at the request's next statement
+                direct, arguments = self._prepared(statement, parameters)
+                await driver.execute(direct.sql, *arguments)
+                return
+            except asyncpg.InternalClientError as error:
+                if tries == 0 or not _refused_to_send(error):
+                    raise
+            finally:
+                self._connection.give_back(self)
 
     def _prepared(
         self, statement: Select[Any] | UpdateBase, parameters: Mapping[str, Any]

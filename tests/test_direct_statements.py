@@ -7,13 +7,13 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import asyncpg
 import pytest
 from sqlalchemy import Insert, Uuid, bindparam, delete, func, insert, literal, select, text
 from sqlalchemy.exc import InvalidRequestError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.util import greenlet_spawn
 
 from db.direct_statements import compiled
@@ -22,7 +22,12 @@ from db.models import MedicalRecord, OutboxMessage
 from db.request_sessions import RequestSessions
 from domain.patients import _PROFILES
 from domain.records import records_statement
-from tests.support.backends import terminate_backend
+from tests.support.backends import (
+    HEARD,
+    end_connection,
+    terminate_backend,
+    until_waiting_on_a_lock,
+)
 from tests.support.factories import add_clinic, add_doctor, add_patient
 from tests.support.statements import counting_statements
 
@@ -136,13 +141,14 @@ async def test_a_direct_read_while_a_session_holds_the_connection_takes_its_own(
     assert pool.checkedout() == 0  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize("heard", HEARD)
 async def test_a_direct_read_on_a_connection_that_died_before_it_goes_to_a_new_one(
-    engine: AsyncEngine,
+    engine: AsyncEngine, heard: str
 ) -> None:
     request = RequestSessions(engine)
     try:
         first = (await request.rows(PID, {}))[0][0]
-        await terminate_backend(engine, first)
+        await end_connection(engine, await _driver_of(request), heard=heard)
         second = (await request.rows(PID, {}))[0][0]
     finally:
         await request.close()
@@ -172,15 +178,17 @@ async def test_a_direct_read_whose_connection_dies_under_it_is_sent_again(
     assert second != first
 
 
+@pytest.mark.parametrize("heard", HEARD)
 async def test_a_direct_change_on_a_connection_that_died_before_it_goes_to_a_new_one(
-    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], heard: str
 ) -> None:
-    """asyncpg already knows the connection is closed: nothing was sent, nothing lost."""
+    """asyncpg knows the connection is closed, or refuses to send on it: nothing was
+    sent, nothing lost."""
     marker = str(uuid.uuid4())
     request = RequestSessions(engine)
     try:
         first = (await request.rows(PID, {}))[0][0]
-        await terminate_backend(engine, first)
+        await end_connection(engine, await _driver_of(request), heard=heard)
         await request.execute_atomic(_outbox_row(marker), {})
         second = (await request.rows(PID, {}))[0][0]
     finally:
@@ -235,11 +243,18 @@ async def _ended_while_waiting(
         try:
             first = (await request.rows(PID, {}))[0][0]
             waiting = asyncio.create_task(statement)
-            await _until_waiting_on_a_lock(locker, first)
+            await until_waiting_on_a_lock(engine, first)
             await terminate_backend(engine, first)
             yield first, waiting, unlock
         finally:
             await unlock()
+
+
+async def _driver_of(request: RequestSessions) -> asyncpg.Connection:
+    """asyncpg's connection under the request's."""
+    async with request() as session:
+        raw = await (await session.connection()).get_raw_connection()
+        return cast(asyncpg.Connection, raw.driver_connection)
 
 
 def _outbox_row(marker: str, *, after_lock: int | None = None) -> Insert:
@@ -256,15 +271,6 @@ async def _kept(sessions: async_sessionmaker[AsyncSession], marker: str) -> int:
         kept = await session.scalar(select(func.count()).where(matching))
         await session.execute(delete(OutboxMessage).where(matching))
     return kept or 0
-
-
-async def _until_waiting_on_a_lock(connection: AsyncConnection, pid: int) -> None:
-    async with asyncio.timeout(10):
-        while not await connection.scalar(  # noqa: ASYNC110 - polled
-            text("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = :pid"),
-            {"pid": pid},
-        ):
-            await asyncio.sleep(0.02)
 
 
 async def test_a_direct_change_commits_by_itself(

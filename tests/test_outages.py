@@ -15,7 +15,9 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
+import asyncpg
 import httpx
 import psutil  # type: ignore[import-untyped]
 import pytest
@@ -33,7 +35,7 @@ from devtools.embedded.process import free_port
 from devtools.embedded.redis import EmbeddedRedis
 from services.settings import Settings
 from tests.support.api import error_codes, serving, without_cost
-from tests.support.backends import terminate_backend
+from tests.support.backends import HEARD, end_connection
 from tests.support.processes import running, until_answers, until_logged
 from tests.support.scheduling import make_monday_world, signed_in
 from tests.support.servers import recreate_database, with_database
@@ -351,14 +353,17 @@ async def test_the_api_goes_on_after_postgresql_restarts(
     assert [(answer.status, answer.codes) for answer in before + after] == [(200, [])] * 6
 
 
-async def test_a_read_that_meets_a_dead_connection_is_sent_again(engine: AsyncEngine) -> None:
+@pytest.mark.parametrize("heard", HEARD)
+async def test_a_read_that_meets_a_dead_connection_is_sent_again(
+    engine: AsyncEngine, heard: str
+) -> None:
     """The race the checkout cannot see: the connection dies while the request holds it.
     A read alone (no transaction) loses nothing, so it is sent once more on a new one."""
     sessions = RequestSessions(engine)
     try:
         async with sessions() as session:
             first = await session.scalar(text("SELECT pg_backend_pid()"))
-            await terminate_backend(engine, first)
+            await end_connection(engine, await _driver(session), heard=heard)
             second = await session.scalar(text("SELECT pg_backend_pid()"))
     finally:
         await sessions.close()
@@ -366,8 +371,9 @@ async def test_a_read_that_meets_a_dead_connection_is_sent_again(engine: AsyncEn
     assert (first is not None, second is not None, second != first) == (True, True, True)
 
 
+@pytest.mark.parametrize("heard", HEARD)
 async def test_a_statement_alone_that_meets_a_dead_connection_is_not_sent_again(
-    engine: AsyncEngine,
+    engine: AsyncEngine, heard: str
 ) -> None:
     """A statement of ``atomic_statements()`` may change rows and may have committed
     before the connection died: it is never sent again, the caller hears of it."""
@@ -375,10 +381,15 @@ async def test_a_statement_alone_that_meets_a_dead_connection_is_not_sent_again(
     try:
         async with sessions.atomic_statements() as session:
             first = await session.scalar(text("SELECT pg_backend_pid()"))
-            await terminate_backend(engine, first)
+            await end_connection(engine, await _driver(session), heard=heard)
             with pytest.raises(DBAPIError) as raised:
                 await session.scalar(text("SELECT pg_backend_pid()"))
     finally:
         await sessions.close()
 
     assert (first is not None, raised.value.connection_invalidated) == (True, True)
+
+
+async def _driver(session: AsyncSession) -> asyncpg.Connection:
+    raw = await (await session.connection()).get_raw_connection()
+    return cast(asyncpg.Connection, raw.driver_connection)
