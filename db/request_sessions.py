@@ -41,8 +41,8 @@ from typing import Any, cast
 
 import asyncpg
 from sqlalchemy import Select, event
-from sqlalchemy.engine import Connection, Dialect, Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql.dml import UpdateBase
@@ -184,6 +184,11 @@ class RequestSession(Session):
         self._explicit = False  # begin() was called: a transaction, not reads alone
         self._writes = writes  # atomic_statements(): its statements may change rows
 
+    @property
+    def bound(self) -> bool:
+        """Whether it was lent a connection (or an engine) since it was last closed."""
+        return self._bind is not None
+
     def get_bind(self, *args: Any, **kw: Any) -> Engine | Connection:
         if self._bind is None:
             self._bind = self._request_connection.lend(self, transactional=self._explicit)
@@ -230,6 +235,25 @@ class RequestSession(Session):
         return self._retrying(super().scalars, *args, **kw)
 
 
+class _RequestAsyncSession(AsyncSession):
+    """Closed for nothing when it sent nothing: a booking's session is needed only when
+    the day is not cached or the slot is refused, and AsyncSession's close costs a task
+    and a greenlet even then."""
+
+    async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
+        if self._holds_anything():
+            await super().__aexit__(type_, value, traceback)
+
+    async def close(self) -> None:
+        if self._holds_anything():
+            await super().close()
+
+    def _holds_anything(self) -> bool:
+        session = self.sync_session
+        assert isinstance(session, RequestSession)
+        return session.bound or session.in_transaction() or bool(session.identity_map)
+
+
 @event.listens_for(RequestSession, "before_flush")
 def _refuse_writes_outside_transactions(session: Session, *_: Any) -> None:
     assert isinstance(session, RequestSession)
@@ -249,7 +273,7 @@ class RequestSessions(async_sessionmaker[AsyncSession]):
         self._direct = direct
 
     def __call__(self, **local_kw: Any) -> AsyncSession:
-        return AsyncSession(
+        return _RequestAsyncSession(
             sync_session_class=RequestSession,
             request_connection=self._connection,
             expire_on_commit=False,
@@ -282,22 +306,38 @@ class RequestSessions(async_sessionmaker[AsyncSession]):
             finally:
                 self._connection.give_back(self)
 
-    async def execute_atomic(self, statement: UpdateBase, parameters: Mapping[str, Any]) -> None:
+    async def execute_atomic(
+        self,
+        statement: Select[Any] | UpdateBase,
+        parameters: Mapping[str, Any],
+        *,
+        beside: AsyncSession | None = None,
+    ) -> Sequence[Sequence[Any]]:
         """A change made by one statement, committed by itself (as in
-        :meth:`atomic_statements`). Never sent twice: if the connection dies under it, it
-        may have committed, and the caller hears of it. One asyncpg refused to send
-        goes once more on a new connection."""
+        :meth:`atomic_statements`): the rows it returns (RETURNING), as
+        ``session.execute(...).all()`` gives them, and the IntegrityError a session raises
+        for a constraint it breaks. Never sent twice: if the connection dies under it, it
+        may have committed, and the caller hears of it. One asyncpg refused to send goes
+        once more on a new connection.
+
+        ``beside``: an :meth:`atomic_statements` session of the caller's; if it holds the
+        request's connection, the statement goes through it, not through a second
+        connection (a crowd of requests each waiting for a second one would wait for
+        each other)."""
         tries = 2
         while True:
             tries -= 1
             driver = await self._take_driver()
             if driver is None:
-                await _committed_alone(self.atomic_statements(), statement, parameters)
-                return
+                if beside is not None and self._connection.holds(beside.sync_session):
+                    return await _rows_of(beside, statement, parameters)
+                return await _committed_alone(self.atomic_statements(), statement, parameters)
             try:  # a dead connection is replaced at the request's next statement
                 direct, arguments = self._prepared(statement, parameters)
-                await driver.execute(direct.sql, *arguments)
-                return
+                records = await driver.fetch(direct.sql, *arguments)
+                return direct.rows(cast("Sequence[Sequence[Any]]", records))
+            except asyncpg.IntegrityConstraintViolationError as error:
+                raise IntegrityError(direct.sql, None, error) from error
             except asyncpg.InternalClientError as error:
                 if tries == 0 or not _refused_to_send(error):
                     raise
@@ -345,15 +385,14 @@ async def read_rows(
 
 async def execute_atomically(
     sessions: async_sessionmaker[AsyncSession],
-    statement: UpdateBase,
+    statement: Select[Any] | UpdateBase,
     parameters: Mapping[str, Any],
-) -> None:
-    """A change made and committed by one statement (:meth:`RequestSessions.execute_atomic`
-    within a request)."""
+) -> Sequence[Sequence[Any]]:
+    """A change made and committed by one statement, and the rows it returns
+    (:meth:`RequestSessions.execute_atomic` within a request)."""
     if isinstance(sessions, RequestSessions):
-        await sessions.execute_atomic(statement, parameters)
-        return
-    await _committed_alone(sessions(), statement, parameters)
+        return await sessions.execute_atomic(statement, parameters)
+    return await _committed_alone(sessions(), statement, parameters)
 
 
 async def _session_rows(
@@ -365,8 +404,17 @@ async def _session_rows(
 
 
 async def _committed_alone(
-    opened: AsyncSession, statement: UpdateBase, parameters: Mapping[str, Any]
-) -> None:
+    opened: AsyncSession, statement: Select[Any] | UpdateBase, parameters: Mapping[str, Any]
+) -> Sequence[Sequence[Any]]:
     async with opened as session:
-        await session.execute(statement, parameters)
+        rows = await _rows_of(session, statement, parameters)
         await session.commit()
+        return rows
+
+
+async def _rows_of(
+    session: AsyncSession, statement: Select[Any] | UpdateBase, parameters: Mapping[str, Any]
+) -> Sequence[Sequence[Any]]:
+    result = await session.execute(statement, parameters)
+    returns_rows = not isinstance(result, CursorResult) or result.returns_rows
+    return cast("Sequence[Sequence[Any]]", result.all() if returns_rows else [])

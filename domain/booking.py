@@ -209,12 +209,15 @@ BOOK_ACTION = "appointment.book"
 # Built once (statement construction costs more than the round trip): the appointment
 # and its APPOINTMENT_BOOKED message in one statement, the message only if it was booked;
 # for a booking made on a request, its audit row as well.
-_INSERT_UNLESS_TAKEN = select(aliased(Appointment, _BOOKED)).add_cte(
-    announcing(_BOOKED, Topic.APPOINTMENT_BOOKED, "appointment_id")
-)
-_INSERT_AUDITED_UNLESS_TAKEN = _INSERT_UNLESS_TAKEN.add_cte(
-    auditing(_BOOKED, BOOK_ACTION, "Appointment")
-)
+_ANNOUNCED = announcing(_BOOKED, Topic.APPOINTMENT_BOOKED, "appointment_id")
+_AUDITED = auditing(_BOOKED, BOOK_ACTION, "Appointment")
+_INSERT_UNLESS_TAKEN = select(aliased(Appointment, _BOOKED)).add_cte(_ANNOUNCED)
+_INSERT_AUDITED_UNLESS_TAKEN = _INSERT_UNLESS_TAKEN.add_cte(_AUDITED)
+# The same, as Core rows: a booking in one statement goes straight to asyncpg
+# (RequestSessions.execute_atomic), without the session's cost.
+_APPOINTMENT_ATTRIBUTES = tuple(column.key for column in _BOOKED.c)
+_INSERT_ROW_UNLESS_TAKEN = select(*_BOOKED.c).add_cte(_ANNOUNCED)
+_INSERT_AUDITED_ROW_UNLESS_TAKEN = _INSERT_ROW_UNLESS_TAKEN.add_cte(_AUDITED)
 
 
 class _HeldThere(Exception):
@@ -227,6 +230,7 @@ async def _insert_unless_taken(
     audit: AuditTrail | None,
     *,
     expired_cleared: bool,
+    alone: RequestSessions | None,
 ) -> Appointment | None:
     """The new appointment, or None when a booking of the doctor, of the patient or
     with the same idempotency key stands in the way.
@@ -235,13 +239,26 @@ async def _insert_unless_taken(
     exclusion constraints before inserting and waits for a racer holding the slot or
     the key. A plain insert checks after inserting, so two racers can each wait for
     the other until the deadlock detector aborts one a second later; a crowd racing
-    for one slot then queues up past the statement timeout."""
-    statement = _INSERT_UNLESS_TAKEN
+    for one slot then queues up past the statement timeout.
+
+    With ``alone`` (the statement is the whole booking), it is committed by itself on
+    the request's connection, and the appointment built from its row."""
     if audit is not None:
-        statement = _INSERT_AUDITED_UNLESS_TAKEN
         values = values | audit.statement_parameters()
     try:
-        return await session.scalar(statement, values)
+        if alone is None:
+            statement = _INSERT_AUDITED_UNLESS_TAKEN if audit else _INSERT_UNLESS_TAKEN
+            return await session.scalar(statement, values)
+        rows = await alone.execute_atomic(
+            _INSERT_AUDITED_ROW_UNLESS_TAKEN if audit else _INSERT_ROW_UNLESS_TAKEN,
+            values,
+            beside=session,  # holding the connection if the day was not cached
+        )
+        return (
+            Appointment(**dict(zip(_APPOINTMENT_ATTRIBUTES, rows[0], strict=True)))
+            if rows
+            else None
+        )
     except IntegrityError as error:
         if "fk_appointments_patient_id_patients" in str(error.orig):
             raise BadUserInput("No patient has that id.") from None
@@ -277,6 +294,7 @@ async def book_and_commit(
                 return await book(
                     session, caller, request, days=days, clinics=clinics, audit=audit,
                     clear_expired_first=expired_cleared,
+                    alone=sessions if in_one_statement else None,
                 )  # fmt: skip
         except _HeldThere:
             continue
@@ -292,13 +310,15 @@ async def book(
     clinics: ClinicDirectory,
     audit: AuditTrail | None = None,
     clear_expired_first: bool = True,
+    alone: RequestSessions | None = None,
 ) -> Appointment:
     """Books the slot, or returns the appointment an earlier call with the same
     idempotency key made for the same request (CONFLICT for another). Does not commit.
     With ``audit`` (a booking asked for by a request, not one made by another change),
     the booking's audit row goes in its own statement, a replay's into the trail.
     Without ``clear_expired_first``, a hold met on the time, expired or not, raises
-    :class:`_HeldThere` (:func:`book_and_commit` tries again)."""
+    :class:`_HeldThere` (:func:`book_and_commit` tries again). With ``alone``, the
+    INSERT is the booking's only change and commits by itself there."""
     patient_id = patient_to_book_for(caller, request.patient_id)
     if request.reason is not None and len(request.reason) > MAX_REASON_LENGTH:
         raise BadUserInput(f"`reason` is longer than {MAX_REASON_LENGTH} characters.")
@@ -337,7 +357,7 @@ async def book(
         "trace_parent": current_trace_parent(),
     }
     appointment = await _insert_unless_taken(
-        session, values, audit, expired_cleared=clear_expired_first
+        session, values, audit, expired_cleared=clear_expired_first, alone=alone
     )
     if appointment is None:
         # What stopped it has committed (PostgreSQL waited for it), so it is visible.

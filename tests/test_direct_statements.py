@@ -12,7 +12,7 @@ from typing import Any, TypeVar, cast
 import asyncpg
 import pytest
 from sqlalchemy import Insert, Uuid, bindparam, delete, func, insert, literal, select, text
-from sqlalchemy.exc import InvalidRequestError
+from sqlalchemy.exc import IntegrityError, InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.util import greenlet_spawn
 
@@ -111,6 +111,32 @@ async def test_direct_reads_take_the_connection_in_one_greenlet_and_then_none(
         await request.close()
 
     assert (len(pids), spawned) == (1, ["lend_driver", "close"])
+
+
+async def test_a_session_that_sent_nothing_closes_without_a_greenlet(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Work done: a booking's session, unused when the day is cached, costs no greenlet
+    (nor a task) to close; one that read does."""
+    spawned: list[str] = []
+    original = greenlet_spawn
+
+    async def counted(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Awaitable[Any]:
+        spawned.append(function.__name__)
+        return await original(function, *args, **kwargs)
+
+    monkeypatch.setattr("sqlalchemy.ext.asyncio.session.greenlet_spawn", counted)
+    request = RequestSessions(engine)
+    try:
+        async with request.atomic_statements():
+            pass
+        unused = list(spawned)
+        async with request() as session:
+            pid = await session.scalar(PID)
+    finally:
+        await request.close()
+
+    assert (unused, spawned, isinstance(pid, int)) == ([], ["scalar", "close"], True)
 
 
 async def test_direct_statements_are_counted_as_a_sessions_are(engine: AsyncEngine) -> None:
@@ -287,6 +313,60 @@ async def test_a_direct_change_commits_by_itself(
         await request.close()
 
     assert await _kept(sessions, marker) == 1
+
+
+@pytest.mark.parametrize("direct", [True, False], ids=["direct", "session"])
+async def test_a_change_returns_its_rows_and_a_broken_constraint_the_sessions_error(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], direct: bool
+) -> None:
+    """Straight to asyncpg or through a session (a traced engine), the same rows and
+    the same IntegrityError, with the constraint's name where callers look for it."""
+    marker = str(uuid.uuid4())
+    returning = (
+        insert(OutboxMessage)
+        .values(topic="test", payload=bindparam("payload"))
+        .returning(OutboxMessage.topic, OutboxMessage.payload)
+    )
+    request = RequestSessions(engine, direct=direct)
+    try:
+        rows = await request.execute_atomic(returning, {"payload": {"marker": marker}})
+        with pytest.raises(IntegrityError) as raised:
+            await request.execute_atomic(
+                insert(OutboxMessage).values(topic=None, payload={"marker": marker}), {}
+            )
+        after = (await request.rows(PID, {}))[0][0]
+    finally:
+        await request.close()
+
+    assert [tuple(row) for row in rows] == [("test", {"marker": marker})]
+    assert 'null value in column "topic" of relation "outbox"' in str(raised.value.orig)
+    assert (await _kept(sessions, marker), after > 0) == (1, True)
+
+
+async def test_a_change_beside_the_session_holding_the_connection_goes_through_it(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """Not through a second connection: a hundred bookings, each holding one and
+    waiting for another, waited for each other until their deadlines."""
+    marker = str(uuid.uuid4())
+    change = (
+        insert(OutboxMessage)
+        .values(topic="test", payload=bindparam("payload"))
+        .returning(func.pg_backend_pid())
+    )
+    pool = engine.sync_engine.pool
+    request = RequestSessions(engine)
+    try:
+        async with request.atomic_statements() as session:
+            held = await session.scalar(PID)
+            rows = await request.execute_atomic(
+                change, {"payload": {"marker": marker}}, beside=session
+            )
+            taken = pool.checkedout()  # type: ignore[attr-defined]
+    finally:
+        await request.close()
+
+    assert (rows[0][0], taken, await _kept(sessions, marker)) == (held, 1, 1)
 
 
 async def test_a_direct_statement_that_cannot_be_sent_gives_the_connection_back(
