@@ -85,6 +85,9 @@ class RequestConnection:
         try:
             if self._connection is None:
                 self._connection = self._engine.connect()
+            elif _driver(self._connection).is_closed():
+                # Died since the request's last statement: nothing was lost.
+                self._connection.invalidate()
             self.prepare(transactional=transactional)
         except BaseException:
             self._holder = None
@@ -108,12 +111,7 @@ class RequestConnection:
             return None
         connection = self.lend(holder, transactional=False)
         assert connection is self._connection
-        driver = _driver(connection)
-        if driver.is_closed():  # died since its last statement: nothing was lost
-            connection.invalidate()
-            self.prepare(transactional=False)  # reconnects
-            driver = _driver(connection)
-        return driver
+        return _driver(connection)
 
     @property
     def driver_at_hand(self) -> bool:

@@ -3,6 +3,7 @@
 from redis.exceptions import BusyLoadingError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 UNAVAILABLE_MESSAGE = "A server this request needs is unavailable; try again."
@@ -31,6 +32,9 @@ def is_outage(error: BaseException) -> bool:
     while current is not None and not any(current is other for other in seen):
         seen.append(current)
         if isinstance(current, _UNAVAILABLE_TYPES):
+            return True
+        # The connection died under a statement (SQLAlchemy then drops it): as 08xxx.
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
             return True
         state = getattr(current, "sqlstate", None)
         if isinstance(state, str) and (

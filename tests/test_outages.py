@@ -21,7 +21,7 @@ import asyncpg
 import httpx
 import psutil  # type: ignore[import-untyped]
 import pytest
-from sqlalchemy import text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -33,6 +33,7 @@ from db.request_sessions import RequestSessions
 from devtools.embedded.postgres import EmbeddedPostgres
 from devtools.embedded.process import free_port
 from devtools.embedded.redis import EmbeddedRedis
+from services.outages import is_outage
 from services.settings import Settings
 from tests.support.api import error_codes, serving, without_cost
 from tests.support.backends import HEARD, end_connection
@@ -388,6 +389,47 @@ async def test_a_statement_alone_that_meets_a_dead_connection_is_not_sent_again(
         await sessions.close()
 
     assert (first is not None, raised.value.connection_invalidated) == (True, True)
+
+
+async def test_a_transaction_after_the_connection_died_gets_a_new_one_or_is_unavailable(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """Died between two statements of a request: a transaction begun next starts on a
+    new connection when asyncpg knows; in the turn of the event loop where it has heard
+    only the server's last message, the transaction fails before anything is sent, as an
+    outage (SERVICE_UNAVAILABLE), and the request's next statement gets a new one."""
+    outcomes = []
+    for heard in HEARD:
+        marker = str(uuid.uuid4())
+        request = RequestSessions(engine)
+        try:
+            async with request() as session:
+                first = await session.scalar(text("SELECT pg_backend_pid()"))
+                await end_connection(engine, await _driver(session), heard=heard)
+            try:
+                async with request.begin() as session:
+                    session.add(OutboxMessage(topic="test", payload={"marker": marker}))
+                outcome = "committed"
+            except DBAPIError as error:
+                outcome = f"outage: {is_outage(error)}"
+            async with request() as session:
+                after = await session.scalar(text("SELECT pg_backend_pid()"))
+        finally:
+            await request.close()
+        async with sessions() as session:
+            kept = await session.scalar(
+                select(func.count()).where(OutboxMessage.payload["marker"].astext == marker)
+            )
+            await session.execute(
+                delete(OutboxMessage).where(OutboxMessage.payload["marker"].astext == marker)
+            )
+            await session.commit()
+        outcomes.append((heard, outcome, kept, after != first))
+
+    assert outcomes == [
+        ("everything", "committed", 1, True),
+        ("the last message", "outage: True", 0, True),
+    ]
 
 
 async def _driver(session: AsyncSession) -> asyncpg.Connection:
