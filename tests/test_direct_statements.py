@@ -96,14 +96,7 @@ async def test_direct_reads_take_the_connection_in_one_greenlet_and_then_none(
     engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Work done: the checkout is the only greenlet switch until the request ends."""
-    spawned: list[str] = []
-    original = greenlet_spawn
-
-    async def counted(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Awaitable[Any]:
-        spawned.append(function.__name__)
-        return await original(function, *args, **kwargs)
-
-    monkeypatch.setattr("db.request_sessions.greenlet_spawn", counted)
+    spawned = _greenlets_spawned(monkeypatch, "db.request_sessions")
     request = RequestSessions(engine)
     try:
         pids = {(await request.rows(PID, {}))[0][0] for _ in range(3)}
@@ -118,14 +111,7 @@ async def test_a_session_that_sent_nothing_closes_without_a_greenlet(
 ) -> None:
     """Work done: a booking's session, unused when the day is cached, costs no greenlet
     (nor a task) to close; one that read does."""
-    spawned: list[str] = []
-    original = greenlet_spawn
-
-    async def counted(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Awaitable[Any]:
-        spawned.append(function.__name__)
-        return await original(function, *args, **kwargs)
-
-    monkeypatch.setattr("sqlalchemy.ext.asyncio.session.greenlet_spawn", counted)
+    spawned = _greenlets_spawned(monkeypatch, "sqlalchemy.ext.asyncio.session")
     request = RequestSessions(engine)
     try:
         async with request.atomic_statements():
@@ -274,6 +260,18 @@ async def _ended_while_waiting(
             yield first, waiting, unlock
         finally:
             await unlock()
+
+
+def _greenlets_spawned(monkeypatch: pytest.MonkeyPatch, module: str) -> list[str]:
+    """The names of the functions ``module`` runs in greenlets from now on."""
+    spawned: list[str] = []
+
+    async def counted(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Awaitable[Any]:
+        spawned.append(function.__name__)
+        return await greenlet_spawn(function, *args, **kwargs)
+
+    monkeypatch.setattr(f"{module}.greenlet_spawn", counted)
+    return spawned
 
 
 async def _driver_of(request: RequestSessions) -> asyncpg.Connection:
