@@ -85,8 +85,10 @@ class RequestConnection:
         try:
             if self._connection is None:
                 self._connection = self._engine.connect()
-            elif _driver(self._connection).is_closed():
-                # Died since the request's last statement: nothing was lost.
+            elif not self._connection.invalidated and _driver(self._connection).is_closed():
+                # Died since the request's last statement: nothing was lost. (Reading
+                # the driver of an invalidated one would reconnect it before prepare()
+                # sets the new connection up.)
                 self._connection.invalidate()
             self.prepare(transactional=transactional)
         except BaseException:
