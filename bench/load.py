@@ -46,7 +46,8 @@ class Sample:
 class RunStats:
     load: str  # "300 req/s" or "16 workers"
     samples: int
-    window_s: float
+    window_s: float  # from the first measured request's due time to the last reply
+    due_s: float  # the time the measured requests were due in (sent in, closed loop)
     latencies_ms: list[float]  # sorted
     outcomes: Counter[str]
     lag_p99_ms: float
@@ -61,6 +62,14 @@ class RunStats:
     @property
     def achieved_rps(self) -> float:
         return self.answered / self.window_s if self.window_s > 0 else 0.0
+
+    @property
+    def ok_rps(self) -> float:
+        """OK replies per second of the time their requests were due in: an open loop's
+        offered rate when every request succeeded, however late the last reply (its
+        latency is the p99's to judge). Over ``window_s``, which ends at the last reply,
+        a row could never show the rate it offered."""
+        return self.count(OK) / self.due_s if self.due_s > 0 else 0.0
 
     def percentile(self, fraction: float) -> float:
         """Nearest-rank percentile, milliseconds (NaN without samples)."""
@@ -90,7 +99,9 @@ class _Recorder:
         if self.measured_from <= sample.due < self.measured_until:
             self.samples.append(sample)
 
-    def stats(self, load: str, window_end: float, *, exhausted: bool = False) -> RunStats:
+    def stats(
+        self, load: str, window_end: float, due_s: float, *, exhausted: bool = False
+    ) -> RunStats:
         latencies = sorted(sample.latency * 1e3 for sample in self.samples)
         lags = sorted(sample.lag * 1e3 for sample in self.samples)
         lag_p99 = lags[max(0, math.ceil(0.99 * len(lags)) - 1)] if lags else math.nan
@@ -98,6 +109,7 @@ class _Recorder:
             load=load,
             samples=len(self.samples),
             window_s=window_end - self.measured_from,
+            due_s=due_s,
             latencies_ms=latencies,
             outcomes=Counter(sample.outcome for sample in self.samples),
             lag_p99_ms=lag_p99,
@@ -154,7 +166,10 @@ async def open_loop(
     if total > len(requests):
         raise ValueError(f"{total} requests needed at {rate}/s, {len(requests)} prepared")
     start = time.perf_counter() + 0.05
-    recorder = _Recorder(measured_from=start + warmup_s)
+    # Measured from a request's own due time, computed as it is below: the row counts
+    # exactly the requests offered in ``duration_s``.
+    first_measured = round(warmup_s * rate)
+    recorder = _Recorder(measured_from=start + first_measured / rate)
     in_flight: set[asyncio.Task[None]] = set()
 
     async def one(index: int, due: float) -> None:
@@ -178,7 +193,7 @@ async def open_loop(
     last_reply = max((s.due + s.latency for s in recorder.samples), default=start + warmup_s)
     # The window covers every measured request's due time and its reply.
     window_end = max(start + warmup_s + duration_s, last_reply)
-    return recorder.stats(f"{rate:g} req/s", window_end)
+    return recorder.stats(f"{rate:g} req/s", window_end, (total - first_measured) / rate)
 
 
 async def closed_loop(
@@ -214,4 +229,5 @@ async def closed_loop(
     await asyncio.gather(*(worker() for _ in range(workers)))
     window_end = min(end, time.perf_counter())
     label = f"{workers} worker" + ("" if workers == 1 else "s")
-    return recorder.stats(label, window_end, exhausted=exhausted)
+    due_s = window_end - recorder.measured_from
+    return recorder.stats(label, window_end, due_s, exhausted=exhausted)

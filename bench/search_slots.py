@@ -188,6 +188,7 @@ async def _cold(
         load="1 at a time",
         samples=len(latencies),
         window_s=sum(latencies) / 1e3,
+        due_s=sum(latencies) / 1e3,
         latencies_ms=sorted(latencies),
         outcomes=outcomes,
         lag_p99_ms=0.0,

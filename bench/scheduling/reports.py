@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bench import profile_summary
 from bench.cpu import CpuUse
-from bench.load import OK, RunStats
+from bench.load import RunStats
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +21,7 @@ class Target:
             return False
         if stats.count("transport") or stats.count("timeout") or stats.count("HTTP"):
             return False
-        return self.min_rps is None or stats.count(OK) / stats.window_s >= self.min_rps
+        return self.min_rps is None or stats.ok_rps >= self.min_rps
 
     def describe(self) -> str:
         floor = f", >= {self.min_rps:g} ok/s" if self.min_rps is not None else ""
