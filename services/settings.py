@@ -142,6 +142,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         return value or None
 
     env = get("MEDAPPT_ENV") or "dev"
+    db_pool_size = _positive_int(environ, "MEDAPPT_DB_POOL_SIZE", 20)
     if env not in ("dev", "prod"):
         raise ConfigError(f"MEDAPPT_ENV must be 'dev' or 'prod', not {env!r}")
     database_url = get("DATABASE_URL")
@@ -213,8 +214,13 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             environ, "MEDAPPT_IDLE_IN_TRANSACTION_TIMEOUT_MS", 30_000
         ),
         request_timeout_s=float(_positive_int(environ, "MEDAPPT_REQUEST_TIMEOUT_S", 15)),
-        max_concurrent_requests=_positive_int(environ, "MEDAPPT_MAX_CONCURRENT_REQUESTS", 32),
-        db_pool_size=_positive_int(environ, "MEDAPPT_DB_POOL_SIZE", 20),
+        # A request in flight holds a pooled connection: admitted past the pool's size,
+        # requests take overflow connections, each closed when given back and opened again
+        # at the next burst (docs/performance.md, "The ninth pass").
+        max_concurrent_requests=_positive_int(
+            environ, "MEDAPPT_MAX_CONCURRENT_REQUESTS", db_pool_size
+        ),
+        db_pool_size=db_pool_size,
         db_max_overflow=_whole_number(environ, "MEDAPPT_DB_MAX_OVERFLOW", 10),
         redis_max_connections=_positive_int(environ, "MEDAPPT_REDIS_MAX_CONNECTIONS", 50),
         redis_timeout_ms=_positive_int(environ, "MEDAPPT_REDIS_TIMEOUT_MS", 500),

@@ -6,6 +6,7 @@ import asyncio
 from starlette.types import Message, Receive, Scope, Send
 
 from medappt.http.concurrency_limit import ConcurrencyLimit
+from services.settings import load_settings
 
 
 class HeldApp:
@@ -71,3 +72,12 @@ async def test_a_request_given_up_while_waiting_frees_nothing_it_did_not_take() 
     app.go.set()
     await asyncio.wait_for(asyncio.gather(first, last), timeout=5)
     assert app.entered == [0, 2]
+
+
+def test_the_limit_defaults_to_the_connection_pool_size() -> None:
+    # Each request inside holds a pooled connection: no more are let in than it has.
+    assert load_settings({}).max_concurrent_requests == 20
+    assert load_settings({}).db_pool_size == 20
+    assert load_settings({"MEDAPPT_DB_POOL_SIZE": "8"}).max_concurrent_requests == 8
+    chosen = {"MEDAPPT_DB_POOL_SIZE": "8", "MEDAPPT_MAX_CONCURRENT_REQUESTS": "12"}
+    assert load_settings(chosen).max_concurrent_requests == 12
