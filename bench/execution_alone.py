@@ -5,10 +5,10 @@ The product's types (``Connection[MedicalRecord]``, ``Edge``, ``Doctor``) filled
 50 records, their ORM rows and a doctor, served by a query type; the document is the
 bench's records selection (bench/records/query.py) under that field, parsed once. The
 last row is the slots bench's query: a day of 30 ``Slot`` objects (with their clinic)
-returned by a root field with arguments, as ``Query.availableSlots`` returns them.
-``documentUrl`` is answered by a stand-in for the links loader that returns at once,
-as a reused link does. No database, Redis, HTTP, door or audit: only what graphql-core
-(and Strawberry's resolver wrappers) cost, in CPU time of this process.
+returned by a root field with arguments, as ``Query.availableSlots`` returns them. Each
+record holds its link already issued, as a page read again holds reused ones. No database,
+Redis, HTTP, door or audit: only what graphql-core (and Strawberry's resolver wrappers)
+cost, in CPU time of this process.
 """
 
 import argparse
@@ -17,7 +17,6 @@ import statistics
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -30,7 +29,6 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from db import models
 from db.enums import RecordType
 from domain.pagination import Cursor
-from loaders.records import DocumentRef
 from schema.fast_executor import FastExecutor
 from schema.scalars import SCALAR_OVERRIDES
 from schema.types.clinic import Clinic
@@ -59,23 +57,6 @@ EXECUTORS: dict[str, type[Any]] = {
 }
 
 
-class InstantLinks:
-    """The links loader's ``load`` for a link already issued: no signing, no batch."""
-
-    async def load(self, ref: DocumentRef) -> str:
-        return f"https://storage.example/{ref.key}?signature=reused"
-
-
-@dataclass(frozen=True)
-class Loaders:
-    document_url: InstantLinks
-
-
-@dataclass(frozen=True)
-class StandInContext:
-    loaders: Loaders
-
-
 def _records() -> list[MedicalRecord]:
     doctor = models.Doctor(id=uuid.uuid4(), user_id=uuid.uuid4(), name="Dr. Bench", specialty="-")
     patient_id = uuid.uuid4()
@@ -93,7 +74,9 @@ def _records() -> list[MedicalRecord]:
             s3_key=f"patients/{patient_id}/{record_id}/report_{n:03}.pdf",
             uploaded_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=n),
         )
-        records.append(MedicalRecord.from_model(row, Doctor.from_model(doctor)))
+        # A link already issued, as a page reads it again: no signing.
+        link = f"https://storage.example/{row.s3_key}?signature=reused"
+        records.append(MedicalRecord.from_model(row, Doctor.from_model(doctor), link))
     return records
 
 
@@ -145,7 +128,6 @@ async def _execute(
     result = await graphql.execute(  # type: ignore[misc]
         schema,
         document,
-        context_value=StandInContext(Loaders(InstantLinks())),
         middleware=MiddlewareManager(),
         is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]
         executor_class=executor,

@@ -24,10 +24,9 @@ from loaders.clinics import load_clinics_of_doctors
 from loaders.doctors import load_doctors
 from loaders.notifications import load_notifications
 from loaders.patients import load_readable_patients
-from loaders.records import DocumentRef, RecordsKey, load_document_urls, load_records
+from loaders.records import RecordsKey, load_records
 from loaders.schedules import ExceptionsKey, load_exceptions, load_templates
 from loaders.slots import load_slots
-from services.documents import DocumentLinks
 from services.slot_cache import DayKey, SlotCache
 
 
@@ -40,13 +39,11 @@ class Loaders:
         self,
         sessions: async_sessionmaker[AsyncSession],
         slot_cache: SlotCache,
-        documents: DocumentLinks,
         caller: Caller | None,
         audit: AuditTrail,
     ) -> None:
         self._sessions = sessions
         self._slot_cache = slot_cache
-        self._documents = documents
         self._caller = caller
         self._audit = audit
 
@@ -84,10 +81,6 @@ class Loaders:
     @cached_property
     def records(self) -> DataLoader[RecordsKey, RecordsPage]:
         return DataLoader(partial(load_records, self._sessions))
-
-    @cached_property
-    def document_url(self) -> DataLoader[DocumentRef, str]:
-        return DataLoader(partial(load_document_urls, self._documents, self._caller, self._audit))
 
     @cached_property
     def notifications(self) -> DataLoader[uuid.UUID, list[Notification]]:

@@ -55,7 +55,6 @@ class Context:
             self._loaders_of_others[viewer] = Loaders(
                 self.sessions,
                 self.slot_cache,
-                self.services.documents,
                 viewer,
                 self.audit.acting_as(viewer),
             )
@@ -122,7 +121,7 @@ async def build_context(
         credentials_error=credentials_error,
         audit=audit,
         sessions=sessions,
-        loaders=Loaders(sessions, services.slot_cache, services.documents, caller, audit),
+        loaders=Loaders(sessions, services.slot_cache, caller, audit),
         unchecked_revocations=(
             revocation_keys(caller.token_id, caller.family_id)
             if revocations_at_door and caller is not None

@@ -79,6 +79,43 @@ async def test_upload_confirm_and_download_the_same_bytes(
     assert await _listed(sessions) == 1
 
 
+@pytest.mark.parametrize(
+    ("selection", "linked"),
+    [
+        ("{ id documentUrl } }", True),
+        ("{ id ...Link } } fragment Link on MedicalRecord { documentUrl }", True),
+        ("{ id title } }", False),
+    ],
+)
+async def test_confirming_issues_a_link_when_asked_and_only_then(
+    client: httpx.AsyncClient,
+    sessions: async_sessionmaker[AsyncSession],
+    selection: str,
+    linked: bool,
+    settings: Settings,
+) -> None:
+    pat = await signed_in(sessions, settings, Role.PATIENT)
+    requested = await graphql(client, REQUEST, _upload(pat.profile_id), token=pat.token)
+    ticket = requested["data"]["requestRecordUpload"]
+    await _put(ticket["uploadUrl"], PDF, ticket["uploadHeaders"])
+    mutation = "mutation C($id: ID!) { confirmRecordUpload(recordId: $id) " + selection
+
+    body = await graphql(client, mutation, {"id": ticket["record"]["id"]}, token=pat.token)
+
+    assert "errors" not in body, body
+    record = body["data"]["confirmRecordUpload"]
+    assert record["id"] == ticket["record"]["id"]
+    assert ("documentUrl" in record) is linked
+    if linked:
+        async with httpx.AsyncClient() as browser:
+            assert (await browser.get(record["documentUrl"])).content == PDF
+    async with sessions() as session:
+        issued = await session.scalars(
+            select(AuditEntry.resource_id).where(AuditEntry.action == "record.document_url.issued")
+        )
+        assert list(issued) == ([ticket["record"]["id"]] if linked else [])
+
+
 async def _put(url: str, body: bytes, headers: dict[str, str]) -> None:
     async with httpx.AsyncClient() as s3:
         assert (await s3.put(url, content=body, headers=headers)).status_code == 200

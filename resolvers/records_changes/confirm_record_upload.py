@@ -1,10 +1,12 @@
 import strawberry
 
 from domain.record_confirmation import confirm_record
+from loaders.records import load_document_urls
 from schema.context import Context
 from schema.ids import parse_id
+from schema.pages import selects
 from schema.types.doctor import Doctor
-from schema.types.record import MedicalRecord
+from schema.types.record import MedicalRecord, document_ref
 from services.errors import Forbidden, NotFound
 
 
@@ -30,6 +32,13 @@ async def resolve_confirm_record_upload(
         resource_type="MedicalRecord",
         resource_id=record.id,
     )
+    links = (
+        await load_document_urls(
+            context.services.documents, caller, context.audit, [document_ref(record)]
+        )
+        if selects(info, "documentUrl")
+        else [None]
+    )
     return MedicalRecord.from_model(
-        record, Doctor.from_model(doctor) if doctor is not None else None
+        record, Doctor.from_model(doctor) if doctor is not None else None, links[0]
     )

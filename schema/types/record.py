@@ -1,4 +1,3 @@
-from collections.abc import Awaitable
 from datetime import datetime
 
 import strawberry
@@ -7,7 +6,6 @@ from strawberry.scalars import JSON
 from db import models
 from domain.records import ListedRecord
 from loaders.records import DocumentRef
-from schema.context import Context
 from schema.types.doctor import Doctor
 from schema.types.enums import RecordType
 
@@ -27,21 +25,11 @@ class MedicalRecord:
     # Read with the record (one statement for the page), made once per doctor of a
     # page: a plain field, no awaiting, no resolver call per record.
     doctor: Doctor | None
-    row: strawberry.Private[models.MedicalRecord | ListedRecord]
-    # Issued for the whole page by Patient.records when its nodes ask for it.
-    link: strawberry.Private[str | None] = None
-
-    @strawberry.field
-    def doctor_name(self) -> str | None:
-        return self.doctor.name if self.doctor is not None else None
-
-    # A presigned GET URL: works with no other credentials, names the file. A plain
-    # field on a page (issued with it); otherwise asked of the loader.
-    @strawberry.field(graphql_type=str)  # type: ignore[untyped-decorator]
-    def document_url(self, info: strawberry.Info[Context]) -> str | Awaitable[str]:
-        if self.link is not None:
-            return self.link
-        return info.context.loaders.document_url.load(document_ref(self.row))
+    doctor_name: str | None
+    # A presigned GET URL: works with no other credentials, names the file. Issued (and
+    # audited) only when asked for: for a whole page in one pass by Patient.records, for
+    # the record confirmed by confirmRecordUpload. A plain field, no call per record.
+    document_url: str | None = strawberry.field(graphql_type=str, default=None)
 
     @classmethod
     def from_model(
@@ -61,8 +49,8 @@ class MedicalRecord:
             uploaded_at=record.uploaded_at,
             sha256=record.sha256,
             doctor=doctor,
-            row=record,
-            link=link,
+            doctor_name=doctor.name if doctor is not None else None,
+            document_url=link,
         )
 
 
