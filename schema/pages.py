@@ -1,6 +1,7 @@
 """Page arguments of every connection, read one way: ``first`` (default 20) and ``after``;
 and whether a page's nodes ask for a field, so it can be filled for the whole page at once."""
 
+from collections.abc import Mapping
 from typing import Any, cast
 
 from graphql import (
@@ -31,13 +32,17 @@ def selects(info: Any, name: str) -> bool:
     graphql-core's nodes: Strawberry's ``selected_fields`` converts the whole selection
     (arguments, directives) into objects first, 0.2 ms of a records page."""
     raw: GraphQLResolveInfo[Any] = info._raw_info
-    return any(_selects(node.selection_set, name, raw.fragments) for node in raw.field_nodes)
+    walked: set[str] = set()
+    return any(
+        _selects(node.selection_set, name, raw.fragments, walked) for node in raw.field_nodes
+    )
 
 
 def _selects(
     selection_set: SelectionSetNode | None,
     name: str,
-    fragments: dict[str, FragmentDefinitionNode],
+    fragments: Mapping[str, FragmentDefinitionNode],
+    walked: set[str],
 ) -> bool:
     if selection_set is None:
         return False
@@ -45,9 +50,15 @@ def _selects(
         if isinstance(selection, FieldNode) and selection.name.value == name:
             return True
         if isinstance(selection, FragmentSpreadNode):
-            below: SelectionSetNode | None = fragments[selection.name.value].selection_set
+            fragment = selection.name.value
+            # Each fragment once: spread again, it holds nothing new, and a document
+            # whose fragments spread each other twice over would be walked exponentially.
+            if fragment in walked:
+                continue
+            walked.add(fragment)
+            below: SelectionSetNode | None = fragments[fragment].selection_set
         else:
             below = cast("FieldNode | InlineFragmentNode", selection).selection_set
-        if _selects(below, name, fragments):
+        if _selects(below, name, fragments, walked):
             return True
     return False
