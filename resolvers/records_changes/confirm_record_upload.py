@@ -32,13 +32,11 @@ async def resolve_confirm_record_upload(
         resource_type="MedicalRecord",
         resource_id=record.id,
     )
-    links = (
-        await load_document_urls(
+    link = None
+    if selects(info, "documentUrl"):  # each link issued is audited: only when asked for
+        (link,) = await load_document_urls(
             context.services.documents, caller, context.audit, [document_ref(record)]
         )
-        if selects(info, "documentUrl")
-        else [None]
-    )
     return MedicalRecord.from_model(
-        record, Doctor.from_model(doctor) if doctor is not None else None, links[0]
+        record, Doctor.from_model(doctor) if doctor is not None else None, link
     )
