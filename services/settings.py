@@ -142,9 +142,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         return value or None
 
     env = get("MEDAPPT_ENV") or "dev"
-    db_pool_size = _positive_int(environ, "MEDAPPT_DB_POOL_SIZE", 20)
     if env not in ("dev", "prod"):
         raise ConfigError(f"MEDAPPT_ENV must be 'dev' or 'prod', not {env!r}")
+    db_pool_size = _positive_int(environ, "MEDAPPT_DB_POOL_SIZE", 20)
     database_url = get("DATABASE_URL")
     analytics_database_url = get("ANALYTICS_DATABASE_URL")
     for name, url in (

@@ -29,9 +29,9 @@ async def slow_server() -> AsyncIterator[str]:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    host, port = runner.addresses[0][:2]
     try:
-        yield f"http://127.0.0.1:{port}/graphql"
+        yield f"http://{host}:{port}/graphql"
     finally:
         await runner.cleanup()
 

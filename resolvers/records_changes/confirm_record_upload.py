@@ -1,12 +1,10 @@
 import strawberry
 
 from domain.record_confirmation import confirm_record
-from loaders.records import load_document_urls
 from schema.context import Context
 from schema.ids import parse_id
-from schema.pages import selects
 from schema.types.doctor import Doctor
-from schema.types.record import MedicalRecord, document_ref
+from schema.types.record import MedicalRecord, asked_links
 from services.errors import Forbidden, NotFound
 
 
@@ -32,11 +30,7 @@ async def resolve_confirm_record_upload(
         resource_type="MedicalRecord",
         resource_id=record.id,
     )
-    link = None
-    if selects(info, "documentUrl"):  # each link issued is audited: only when asked for
-        (link,) = await load_document_urls(
-            context.services.documents, caller, context.audit, [document_ref(record)]
-        )
+    (link,) = await asked_links(info, [record])
     return MedicalRecord.from_model(
         record, Doctor.from_model(doctor) if doctor is not None else None, link
     )

@@ -16,18 +16,18 @@ from domain.clock import clock
 from domain.patients import PatientProfile
 from domain.records import RecordsQuery, record_cursor
 from domain.waitlist import patient_waitlist
-from loaders.records import RecordsKey, load_document_urls
+from loaders.records import RecordsKey
 from schema.checked_arguments import check_arguments
 from schema.context import Context
 from schema.input_limits import CURSOR, limited
-from schema.pages import cursor, page_size, selects
+from schema.pages import cursor, page_size
 from schema.types.access_log import AccessLogEntry
 from schema.types.clinic import Clinic
 from schema.types.connection import Connection
 from schema.types.doctor import Doctor
 from schema.types.enums import AppointmentStatus, RecordType
 from schema.types.notification import Notification
-from schema.types.record import MedicalRecord, document_ref
+from schema.types.record import MedicalRecord, asked_links
 from schema.types.waitlist import WaitlistEntry, clinic_rows
 from services.errors import Forbidden
 
@@ -81,15 +81,7 @@ class Patient:
         query = RecordsQuery(first=page_size(first), after=cursor(after), record_type=record_type)
         result = await context.loaders.records.load(RecordsKey(patient_id, query))
         records = result.page.items
-        links: list[str | None] = [None] * len(records)
-        if records and selects(info, "documentUrl"):
-            # The page's links in one pass: no awaited field per record.
-            links[:] = await load_document_urls(
-                context.services.documents,
-                context.caller,
-                context.audit,
-                [document_ref(record) for record in records],
-            )
+        links = await asked_links(info, records)
         # One object per doctor of the page, shared by their records.
         doctors = {id_: Doctor.from_model(doctor) for id_, doctor in result.doctors.items()}
         nodes = [

@@ -1,3 +1,4 @@
+from collections.abc import Sequence
 from datetime import datetime
 
 import strawberry
@@ -5,7 +6,9 @@ from strawberry.scalars import JSON
 
 from db import models
 from domain.records import ListedRecord
-from loaders.records import DocumentRef
+from loaders.records import DocumentRef, load_document_urls
+from schema.context import Context
+from schema.pages import selects
 from schema.types.doctor import Doctor
 from schema.types.enums import RecordType
 
@@ -56,6 +59,24 @@ class MedicalRecord:
 
 def document_ref(record: models.MedicalRecord | ListedRecord) -> DocumentRef:
     return DocumentRef(record.id, record.patient_id, record.s3_key, record.file_name)
+
+
+async def asked_links(
+    info: strawberry.Info[Context], records: Sequence[models.MedicalRecord | ListedRecord]
+) -> list[str | None]:
+    """The records' document links, issued in one pass, when the field being resolved
+    selects ``documentUrl`` below it; None each otherwise: each link issued is audited."""
+    if not records or not selects(info, "documentUrl"):
+        return [None] * len(records)
+    context = info.context
+    return list(
+        await load_document_urls(
+            context.services.documents,
+            context.caller,
+            context.audit,
+            [document_ref(record) for record in records],
+        )
+    )
 
 
 @strawberry.type
