@@ -85,6 +85,10 @@ async def test_the_records_query_reads_its_plain_fields_without_resolvers(world:
         3 + 7 * RECORDS + with_doctor,
         0,
     )
+    # The page (its edges, their records and doctors) filled by its compiled functions,
+    # made at the document's first run.
+    assert FIELD_COUNTS.compiled_objects - before.compiled_objects == 1 + 2 * RECORDS + with_doctor
+    assert FIELD_COUNTS.compiled_plans == before.compiled_plans
     before = dataclasses.replace(FIELD_COUNTS)
     await run_once(world, world.standard, "doctor", RECORDS_QUERY, variables)
     assert before == FIELD_COUNTS

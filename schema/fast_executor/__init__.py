@@ -37,12 +37,18 @@ it would change the order of errors and of resolver calls, and here the per-fiel
 it saves is already gone from plain reads; what is left per object is a dict lookup
 and the scalar's serializer.
 
+A plan kept from one request to the next whose fields, and those of the plans under it,
+are all plain reads is compiled into Python at its first run (``compiled.py``, as
+graphql-jit compiles a document): straight-line code per object instead of the loop
+over steps, with the interpreted run behind it for any object it does not take whole.
+
 The modules, each class adding to the one before: ``plan.py`` sorts a selection set's
 fields into steps; ``complete.py`` completes a field's value (plain reads, the objects
 under them); ``direct.py`` makes direct calls; ``run.py`` runs a plan over an object
 or a list of objects; ``executor.py`` is the execution context, graphql-core's hooks
-overridden to use them; ``shared.py`` keeps plans from one request to the next.
-``values.py`` and ``counts.py`` are what they share.
+overridden to use them; ``shared.py`` keeps plans from one request to the next;
+``compiled.py`` writes a plan out as a function. ``values.py`` and ``counts.py`` are
+what they share.
 """
 
 from schema.fast_executor.counts import FIELD_COUNTS, FieldCounts

@@ -16,6 +16,7 @@ from graphql.execution.collect_fields import FieldDetailsList
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from schema.fast_executor.compiled import Compiled, compile_plan
 from schema.fast_executor.plan import Plan, Shape, Step, make_plan
 from schema.fast_executor.values import MISSING, NEVER_AWAITABLE, all_there
 
@@ -39,6 +40,7 @@ class ValueCompleter(StrawberryGraphQLCoreExecutionContext):
     is :class:`~schema.fast_executor.run.PlanRunner`'s."""
 
     _handlers: bool  # whether Strawberry's exception handlers are set (make_plan's)
+    _plans_kept: bool  # whether the plans of this document are kept across requests
 
     @abstractmethod
     def _run_plan(
@@ -155,6 +157,13 @@ class ValueCompleter(StrawberryGraphQLCoreExecutionContext):
             plan, object_type, value, path, item_type=item_type, details=step.field_details_list
         )
 
+    def _compiled(self, plan: Plan, parent_type: GraphQLObjectType) -> Compiled | None:
+        """The plan's function (compiled.py), made at the first run of a kept plan."""
+        if plan.kept and not plan.compile_tried:
+            plan.compile_tried = True
+            plan.compiled = compile_plan(plan, parent_type, self._sub_plan)
+        return plan.compiled
+
     def _sub_plan(self, step: Step) -> Plan | None:
         """The plan of the step's objects; None, from then on, when their selection set
         defers fragments: graphql-core's execute_field or complete_value delivers those."""
@@ -170,5 +179,7 @@ class ValueCompleter(StrawberryGraphQLCoreExecutionContext):
                 step.completion = None
                 return None
             step.sub_fields = sub_fields
-            plan = step.sub_plan = make_plan(object_type, sub_fields, self._handlers)
+            plan = step.sub_plan = make_plan(
+                object_type, sub_fields, self._handlers, kept=self._plans_kept
+            )
         return plan

@@ -44,6 +44,7 @@ class FastExecutor(PlanRunner):
             if self._planned
             else None
         )
+        self._plans_kept = self._shared is not None
 
     def build_per_event_executor(self, payload: Any) -> Any:
         # A subscription event collects its fields anew: plans of earlier events'
@@ -87,7 +88,7 @@ class FastExecutor(PlanRunner):
             shared_key = (parent_type, set_key(grouped_field_set))
             plan: Plan | None = shared.plans.get(shared_key)
             if plan is None:
-                plan = make_plan(parent_type, grouped_field_set, self._handlers)
+                plan = make_plan(parent_type, grouped_field_set, self._handlers, kept=True)
                 shared.plans[shared_key] = plan
             return plan
         # Keyed like graphql-core's own subfield memo; the set is kept alive with its plan.

@@ -46,6 +46,11 @@ class Plan:
     attributes: tuple[str, ...]  # read by the plain steps
     # Per class of source object: whether each plain attribute reads from __dict__.
     readable: dict[type, bool] = field(default_factory=dict)
+    # Kept across requests (shared.py), so worth compiling (compiled.py): the function,
+    # once tried, when every field under the plan is a plain read.
+    kept: bool = False
+    compile_tried: bool = False
+    compiled: Callable[[Any, list[int]], Any] | None = None
 
     def reads_instance_dict(self, cls: type) -> bool:
         known = self.readable.get(cls)
@@ -220,7 +225,11 @@ def planned_value(
 
 
 def make_plan(
-    parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet, handlers: bool
+    parent_type: GraphQLObjectType,
+    grouped_field_set: GroupedFieldSet,
+    handlers: bool,
+    *,
+    kept: bool = False,
 ) -> Plan:
     FIELD_COUNTS.plans += 1
     steps = [
@@ -228,4 +237,4 @@ def make_plan(
         for name, details in grouped_field_set.items()
     ]
     attributes = {step.attribute for step in steps if step.shape >= Shape.LEAF}
-    return Plan(steps=steps, attributes=tuple(attributes))
+    return Plan(steps=steps, attributes=tuple(attributes), kept=kept)

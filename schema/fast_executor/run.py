@@ -26,6 +26,12 @@ class PlanRunner(DirectCaller):
         position_context: Any,
     ) -> Any:
         """``execute_fields``: the same results, awaitables and error handling."""
+        if position_context is None and (compiled := self._compiled(plan, parent_type)):
+            tally = [0, 0]
+            completed = compiled(source, tally)
+            if completed is not MISSING:
+                FIELD_COUNTS.add_compiled(tally)
+                return completed
         instance = getattr(source, "__dict__", None)
         readable = instance is not None and (
             plan.readable.get(type(source)) or plan.reads_instance_dict(type(source))
@@ -132,6 +138,12 @@ class PlanRunner(DirectCaller):
         details: FieldDetailsList,
     ) -> Any:
         """``complete_iterable_value`` for items that are objects, all there (all_there)."""
+        if compiled := self._compiled(plan, object_type):
+            tally = [0, 0]
+            completed_items = [compiled(item, tally) for item in items]
+            if MISSING not in completed_items:
+                FIELD_COUNTS.add_compiled(tally)
+                return completed_items
         is_awaitable = self.is_awaitable
         completed_results: list[Any] = []
         awaitable_indices: list[int] = []
