@@ -42,6 +42,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
 import uvloop
 from joserfc.jwk import KeySet
 from redis.asyncio import Redis
@@ -126,7 +127,9 @@ class InProcess:
                 chunks.append(message.get("body", b""))
 
         await self.app(scope, receive, send)
-        answer: dict[str, Any] = json.loads(b"".join(chunks))
+        # orjson: the bench's own reading of the answer counts as the process's CPU too,
+        # and json.loads of a page of 50 records was 7 % of a records request's.
+        answer: dict[str, Any] = orjson.loads(b"".join(chunks))
         return answer
 
 
