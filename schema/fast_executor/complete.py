@@ -17,6 +17,7 @@ from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from schema.fast_executor.compiled import Compiled, compile_plan
+from schema.fast_executor.counts import FIELD_COUNTS
 from schema.fast_executor.plan import Plan, Shape, Step, make_plan
 from schema.fast_executor.values import MISSING, NEVER_AWAITABLE, all_there
 
@@ -147,11 +148,15 @@ class ValueCompleter(StrawberryGraphQLCoreExecutionContext):
         if (
             completion is not Shape.OBJECT_LIST
             or not isinstance(value, list)
-            or not all_there(value, self.is_awaitable)
             or (plan := self._sub_plan(step)) is None
         ):
             return MISSING
         object_type: GraphQLObjectType = step.named_type
+        completed = self._compiled_items(plan, object_type, value)
+        if completed is not None:
+            return completed
+        if not all_there(value, self.is_awaitable):
+            return MISSING
         item_type = GraphQLNonNull(object_type) if step.item_non_null else object_type
         return self._objects(
             plan, object_type, value, path, item_type=item_type, details=step.field_details_list
@@ -163,6 +168,21 @@ class ValueCompleter(StrawberryGraphQLCoreExecutionContext):
             plan.compile_tried = True
             plan.compiled = compile_plan(plan, parent_type, self._sub_plan)
         return plan.compiled
+
+    def _compiled_items(
+        self, plan: Plan, object_type: GraphQLObjectType, items: list[Any]
+    ) -> list[Any] | None:
+        """The items filled by the plan's compiled function, when it takes every one
+        whole (no null, exception or awaitable among them); None for the other ways."""
+        compiled = self._compiled(plan, object_type)
+        if compiled is None:
+            return None
+        tally = [0, 0]
+        completed = [compiled(item, tally) for item in items]
+        if MISSING in completed:
+            return None
+        FIELD_COUNTS.add_compiled(tally)
+        return completed
 
     def _sub_plan(self, step: Step) -> Plan | None:
         """The plan of the step's objects; None, from then on, when their selection set

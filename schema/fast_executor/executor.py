@@ -126,15 +126,19 @@ class FastExecutor(PlanRunner):
                 if planned.item_type is None:
                     return self._run_plan(planned.plan, planned.object_type, result, path, None)
                 # Any other iterable, and items graphql-core reports on, take its path.
-                if type(result) is list and all_there(result, self.is_awaitable):
-                    return self._objects(
-                        planned.plan,
-                        planned.object_type,
-                        result,
-                        path,
-                        item_type=planned.item_type,
-                        details=field_details_list,
-                    )
+                if type(result) is list:
+                    completed = self._compiled_items(planned.plan, planned.object_type, result)
+                    if completed is not None:
+                        return completed
+                    if all_there(result, self.is_awaitable):
+                        return self._objects(
+                            planned.plan,
+                            planned.object_type,
+                            result,
+                            path,
+                            item_type=planned.item_type,
+                            details=field_details_list,
+                        )
         return super().complete_value(
             return_type, field_details_list, info, path, result, position_context
         )

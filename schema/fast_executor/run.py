@@ -137,13 +137,8 @@ class PlanRunner(DirectCaller):
         item_type: GraphQLOutputType,
         details: FieldDetailsList,
     ) -> Any:
-        """``complete_iterable_value`` for items that are objects, all there (all_there)."""
-        if compiled := self._compiled(plan, object_type):
-            tally = [0, 0]
-            completed_items = [compiled(item, tally) for item in items]
-            if MISSING not in completed_items:
-                FIELD_COUNTS.add_compiled(tally)
-                return completed_items
+        """``complete_iterable_value`` for items that are objects, all there (all_there),
+        interpreted: callers try the plan's compiled function first (_compiled_items)."""
         is_awaitable = self.is_awaitable
         completed_results: list[Any] = []
         awaitable_indices: list[int] = []
