@@ -31,7 +31,7 @@ from graphql.type.scalars import serialize_boolean, serialize_id, serialize_stri
 
 from schema.fast_executor.counts import FIELD_COUNTS
 from schema.fast_executor.plan import Plan, Shape, Step
-from schema.fast_executor.values import MISSING
+from schema.fast_executor.values import MISSING, coerce_leaves
 
 # (source, tally) -> the object's completed fields, or MISSING. The tally counts the
 # fields ([0]) and objects ([1]) filled, for FIELD_COUNTS: the caller adds them only when
@@ -79,20 +79,6 @@ def _serialized(serialize: Callable[[Any], Any], value: Any) -> Any:
     return MISSING if coerced is None or coerced is Undefined else coerced
 
 
-def _serialized_list(serialize: Callable[[Any], Any], values: Any) -> Any:
-    if type(values) is not list:
-        return MISSING
-    coerced = []
-    for value in values:
-        if value is None:
-            return MISSING
-        out = _serialized(serialize, value)
-        if out is MISSING:
-            return MISSING
-        coerced.append(out)
-    return coerced
-
-
 class _Module:
     """The text of the functions being generated, and the values their names stand for."""
 
@@ -102,7 +88,7 @@ class _Module:
             "MISSING": MISSING,
             "Undefined": Undefined,
             "serialized": _serialized,
-            "serialized_list": _serialized_list,
+            "coerce_leaves": coerce_leaves,
         }
         self.functions: list[tuple[Plan, str]] = []
         self.fields = 0
@@ -239,7 +225,14 @@ def _value(  # noqa: PLR0911  (one return per shape)
     if step.shape is Shape.LEAF_LIST:
         assert step.serialize is not None
         serialize = module.name("serialize", step.serialize)
-        return [f"{result} = serialized_list({serialize}, v)", *missing]
+        return [
+            "try:",
+            f"    {result} = coerce_leaves({serialize}, v)",
+            "except Exception:",
+            "    return MISSING",
+            f"if {result} is None:",
+            "    return MISSING",
+        ]
     sub_plan = sub_plan_of(step)
     if sub_plan is None:
         return None

@@ -3,7 +3,7 @@ reads and the objects under them, errors handled as ``execute_field`` handles th
 (schema/fast_executor)."""
 
 from abc import abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import Any
 
 from graphql import (
@@ -19,21 +19,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from schema.fast_executor.compiled import Compiled, compile_plan
 from schema.fast_executor.counts import FIELD_COUNTS
 from schema.fast_executor.plan import Plan, Shape, Step, make_plan
-from schema.fast_executor.values import MISSING, NEVER_AWAITABLE, all_there
-
-
-def _coerce_leaves(coerce: Callable[[Any], Any], values: Any) -> list[Any] | None:
-    if not isinstance(values, list):
-        return None
-    coerced = []
-    for value in values:
-        if value is None or isinstance(value, Exception):
-            return None
-        out = coerce(value)
-        if out is None or out is Undefined:
-            return None
-        coerced.append(out)
-    return coerced
+from schema.fast_executor.values import MISSING, NEVER_AWAITABLE, all_there, coerce_leaves
 
 
 class ValueCompleter(StrawberryGraphQLCoreExecutionContext):
@@ -135,7 +121,7 @@ class ValueCompleter(StrawberryGraphQLCoreExecutionContext):
         if completion is Shape.LEAF_LIST:
             try:
                 assert step.serialize is not None
-                coerced_list = _coerce_leaves(step.serialize, value)
+                coerced_list = coerce_leaves(step.serialize, value)
             except Exception:  # noqa: BLE001
                 return MISSING
             return MISSING if coerced_list is None else coerced_list

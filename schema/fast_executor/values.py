@@ -43,3 +43,19 @@ def all_there(items: list[Any], is_awaitable: Any) -> bool:
         if item is None or item is Undefined or isinstance(item, Exception) or is_awaitable(item):
             return False
     return True
+
+
+def coerce_leaves(coerce: Callable[[Any], Any], values: Any) -> list[Any] | None:
+    """The serialized leaves of a list, or None where one is null, an exception or refused
+    (graphql-core then says what is wrong); the serializer's own errors are raised."""
+    if not isinstance(values, list):
+        return None
+    coerced = []
+    for value in values:
+        if value is None or isinstance(value, Exception):
+            return None
+        out = coerce(value)
+        if out is None or out is Undefined:
+            return None
+        coerced.append(out)
+    return coerced
