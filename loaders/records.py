@@ -36,8 +36,8 @@ async def load_records(
 
 
 class DocumentRef(NamedTuple):
-    """A document asked for: a loader key, and one made per record of a page (a named
-    tuple is made in a fifth of a frozen dataclass's time)."""
+    """A document whose link is asked for, one per record of a page (a named tuple is
+    made in a fifth of a frozen dataclass's time)."""
 
     record_id: uuid.UUID
     patient_id: uuid.UUID
@@ -48,8 +48,8 @@ class DocumentRef(NamedTuple):
 async def load_document_urls(
     documents: DocumentLinks, caller: Caller | None, audit: AuditTrail, refs: Sequence[DocumentRef]
 ) -> list[str]:
-    """Links for every document asked for (a page, or the request's), in one pass; each
-    link issued is audited."""
+    """Links for every document asked for (a page, or the record just confirmed), in one
+    pass, aligned with ``refs``; each link issued is audited."""
     assert caller is not None  # records are reached only through a readable patient
     urls = await documents.read_urls([(ref.key, ref.file_name) for ref in refs], caller.user_id)
     audit.allowed_each(
