@@ -15,7 +15,7 @@ from services.auth.tokens import TokenService
 from services.clinic_directory import ClinicDirectory
 from services.document_store import DocumentStore
 from services.documents import DocumentLinks
-from services.metrics import observe_pool
+from services.metrics import observed_pool
 from services.redis_pool import redis_client
 from services.s3_spans import trace_s3
 from services.server_health import ServerHealth, monitored
@@ -82,8 +82,8 @@ async def open_services(
             idle_in_transaction_timeout_ms=settings.idle_in_transaction_timeout_ms,
         )
         stack.push_async_callback(analytics_engine.dispose)
-        observe_pool(engine, "primary")
-        observe_pool(analytics_engine, "analytics")
+        stack.enter_context(observed_pool(engine, "primary"))
+        stack.enter_context(observed_pool(analytics_engine, "analytics"))
         redis = redis_client(
             redis_url,
             max_connections=settings.redis_max_connections,

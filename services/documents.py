@@ -42,11 +42,12 @@ class DocumentLinks:
         self._bucket = bucket
         self._lifetime = lifetime_seconds
         self._max_entries = max_entries
-        # (key, caller) -> (url, reuse until, monotonic seconds)
-        self._issued: OrderedDict[tuple[str, uuid.UUID], tuple[str, float]] = OrderedDict()
+        # (key, caller's id as an int) -> (url, reuse until, monotonic seconds). The int,
+        # not the UUID: a UUID hashes in Python, twice a record of a page read again.
+        self._issued: OrderedDict[tuple[str, int], tuple[str, float]] = OrderedDict()
 
     async def read_url(self, key: str, file_name: str, caller_id: uuid.UUID) -> str:
-        cache_key = (key, caller_id)
+        cache_key = (key, caller_id.int)
         now = time.monotonic()
         issued = self._issued.get(cache_key)
         if issued is not None and issued[1] > now:
@@ -73,11 +74,12 @@ class DocumentLinks:
         """:meth:`read_url` for a whole page of (key, file name): the links still fresh
         in one pass over the cache, then the others signed."""
         now = time.monotonic()
+        caller = caller_id.int
         urls: list[str | None] = []
         for key, _ in documents:
-            issued = self._issued.get((key, caller_id))
+            issued = self._issued.get((key, caller))
             if issued is not None and issued[1] > now:
-                self._issued.move_to_end((key, caller_id))
+                self._issued.move_to_end((key, caller))
                 urls.append(issued[0])
             else:
                 urls.append(None)

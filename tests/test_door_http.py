@@ -147,6 +147,8 @@ async def test_every_response_carries_the_contract_headers(
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["Referrer-Policy"] == "no-referrer"
         assert response.headers["Cache-Control"] == "no-store"
+        once = ("X-Request-ID", "X-Content-Type-Options", "Referrer-Policy", "Cache-Control")
+        assert [len(response.headers.get_list(name)) for name in once] == [1, 1, 1, 1]
     assert kept.headers["X-Request-ID"] == "req-42.a"
     assert _HEX_ID.fullmatch(fresh.headers["X-Request-ID"])
     assert _HEX_ID.fullmatch(insane.headers["X-Request-ID"])
@@ -176,6 +178,16 @@ async def test_cors_headers_go_only_to_allowed_origins(edge: httpx.AsyncClient) 
     assert allowed_post.headers["Access-Control-Allow-Origin"] == ALLOWED
     assert "x-request-id" in allowed_post.headers["Access-Control-Expose-Headers"].lower()
     assert "Access-Control-Allow-Origin" not in other_post.headers
+
+
+async def test_a_request_without_origin_gets_vary_origin_and_no_cors_header(
+    edge: httpx.AsyncClient,
+) -> None:
+    response = await edge.post("/graphql", json={"query": "{ __typename }"})
+
+    assert response.json()["data"] == {"__typename": "Query"}
+    assert response.headers.get_list("Vary") == ["Origin"]
+    assert not any(name.lower().startswith("access-control-") for name in response.headers)
 
 
 async def test_without_configured_origins_no_cors_header_is_sent(
