@@ -15,8 +15,6 @@ from schema.extension_hooks import ExtensionsRunner
 from schema.fast_executor import FastExecutor
 from schema.limits.door import Door
 from schema.limits.parsing import ParseWithTokenLimit
-from schema.limits.persisted_registration import RegisterPersistedDocument
-from schema.limits.transport import OperationTransport
 from schema.limits.validation import ValidateDocument
 from schema.mutation import Mutation
 from schema.no_suggestions import ExecutorWithoutSuggestions
@@ -74,10 +72,7 @@ def build_schema(
         CredentialsAndAudit,
         ParseWithTokenLimit,
         partial(ValidateDocument, hide_suggestions=not suggestions),
-        OperationTransport,
-        partial(Door, max_cost=max_query_cost),
-        # After the door: only documents that passed it are kept.
-        partial(RegisterPersistedDocument, documents=documents or KnownDocuments(None)),
+        partial(Door, max_cost=max_query_cost, documents=documents or KnownDocuments(None)),
     ]
     if not introspection:
         extensions.append(DisableIntrospection)

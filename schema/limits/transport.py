@@ -1,12 +1,9 @@
 """Subscriptions over a WebSocket, everything else over HTTP: each transport has the
 guards made for it (the request deadline, the access log, Cache-Control for HTTP; the
-token in connection_init and the caps for a WebSocket)."""
+token in connection_init and the caps for a WebSocket). Checked by the Door."""
 
-from collections.abc import AsyncIterator
-
-from graphql import OperationType, get_operation_ast
+from graphql import OperationDefinitionNode, OperationType
 from starlette.websockets import WebSocket
-from strawberry.extensions import SchemaExtension
 
 from schema.context import Context
 from services.errors import BadUserInput
@@ -19,17 +16,11 @@ OTHERS_OVER_HTTP = (
 )
 
 
-class OperationTransport(SchemaExtension):
-    async def on_execute(self) -> AsyncIterator[None]:
-        execution = self.execution_context
-        assert execution.graphql_document is not None
-        operation = get_operation_ast(execution.graphql_document, execution.operation_name)
-        assert operation is not None  # strawberry refused the request otherwise
-        context: Context = execution.context
-        subscription = operation.operation is OperationType.SUBSCRIPTION
-        over_websocket = isinstance(context.request, WebSocket)
-        if subscription and not over_websocket:
-            raise BadUserInput(SUBSCRIPTIONS_OVER_WEBSOCKET)
-        if over_websocket and not subscription:
-            raise BadUserInput(OTHERS_OVER_HTTP)
-        yield
+def check_transport(operation: OperationDefinitionNode, context: Context) -> None:
+    """Refuses (BAD_USER_INPUT) an operation sent over the other transport."""
+    subscription = operation.operation is OperationType.SUBSCRIPTION
+    over_websocket = isinstance(context.request, WebSocket)
+    if subscription and not over_websocket:
+        raise BadUserInput(SUBSCRIPTIONS_OVER_WEBSOCKET)
+    if over_websocket and not subscription:
+        raise BadUserInput(OTHERS_OVER_HTTP)
