@@ -2,13 +2,13 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db import models
 from domain.audit import AuditTrail
 from domain.caller import Caller
-from domain.records import RecordsPage, RecordsQuery, records_of_patients
+from domain.records import ListedRecord, RecordsPage, RecordsQuery, records_of_patients
 from services.documents import DocumentLinks
 
 
@@ -35,26 +35,21 @@ async def load_records(
     return [pages[key] for key in keys]
 
 
-class DocumentRef(NamedTuple):
-    """A document whose link is asked for, one per record of a page (a named tuple is
-    made in a fifth of a frozen dataclass's time)."""
-
-    record_id: uuid.UUID
-    patient_id: uuid.UUID
-    key: str
-    file_name: str
-
-
 async def load_document_urls(
-    documents: DocumentLinks, caller: Caller | None, audit: AuditTrail, refs: Sequence[DocumentRef]
+    documents: DocumentLinks,
+    caller: Caller | None,
+    audit: AuditTrail,
+    records: Sequence[models.MedicalRecord | ListedRecord],
 ) -> list[str]:
-    """Links for every document asked for (a page, or the record just confirmed), in one
-    pass, aligned with ``refs``; each link issued is audited."""
+    """Links for every record's document asked for (a page, or the record just confirmed),
+    in one pass, aligned with ``records``; each link issued is audited."""
     assert caller is not None  # records are reached only through a readable patient
-    urls = await documents.read_urls([(ref.key, ref.file_name) for ref in refs], caller.user_id)
+    urls = await documents.read_urls(
+        [(record.s3_key, record.file_name) for record in records], caller.user_id
+    )
     audit.allowed_each(
         "record.document_url.issued",
         "MedicalRecord",
-        [(ref.patient_id, ref.record_id) for ref in refs],
+        [(record.patient_id, record.id) for record in records],
     )
     return urls

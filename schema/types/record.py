@@ -6,7 +6,7 @@ from strawberry.scalars import JSON
 
 from db import models
 from domain.records import ListedRecord
-from loaders.records import DocumentRef, load_document_urls
+from loaders.records import load_document_urls
 from schema.context import Context
 from schema.pages import selects
 from schema.types.doctor import Doctor
@@ -57,10 +57,6 @@ class MedicalRecord:
         )
 
 
-def document_ref(record: models.MedicalRecord | ListedRecord) -> DocumentRef:
-    return DocumentRef(record.id, record.patient_id, record.s3_key, record.file_name)
-
-
 async def asked_links(
     info: strawberry.Info[Context], records: Sequence[models.MedicalRecord | ListedRecord]
 ) -> list[str | None]:
@@ -74,7 +70,7 @@ async def asked_links(
             context.services.documents,
             context.caller,
             context.audit,
-            [document_ref(record) for record in records],
+            records,
         )
     )
 
