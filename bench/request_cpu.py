@@ -19,6 +19,8 @@ looked at first; cancelled afterwards) and ``records`` (a doctor reads the bench
 are recorded by py-spy (raw stacks, ``--native``), one file a scenario: cProfile's times
 mislead for coroutines, py-spy's samples do not.
 With ``--pstats DIR``, the cProfile round of each scenario is written there (``NAME.pstats``).
+With ``--requests N``, each scenario's request is sent N times after the warm-up and
+nothing is measured: ``python -m bench.request_instructions`` runs that under callgrind.
 """
 
 import argparse
@@ -176,6 +178,13 @@ async def _recorded(path: Path, requests: int, run: Callable[[], Awaitable[None]
     await spy.wait()
 
 
+async def _send_only(scenarios: dict[str, Callable[[], Awaitable[None]]], requests: int) -> None:
+    """The warm-up, then ``requests`` of each scenario, timing nothing."""
+    for run in scenarios.values():
+        for _ in range(20 + requests):
+            await run()
+
+
 async def _measure(
     scenarios: dict[str, Callable[[], Awaitable[None]]],
     rounds: int,
@@ -276,7 +285,11 @@ async def _scenarios(
     booked: list[tuple[str, str]] = []  # (appointment id, the patient's token)
     booking_count = itertools.count()
     if "book" in wanted:
-        count = 20 + arguments.per_round * (arguments.rounds + 1 + 5 * bool(arguments.py_spy))
+        count = 20 + (
+            arguments.requests
+            if arguments.requests is not None
+            else arguments.per_round * (arguments.rounds + 1 + 5 * bool(arguments.py_spy))
+        )
         print(f"collecting {count} free slots ...", file=sys.stderr)
         # Each by a patient of its own, signed in beforehand (signing is not the API's).
         slots = await _free_slots(api, fixture, browse_token, count)
@@ -308,6 +321,9 @@ async def _scenarios(
         runs["records"] = records
     tune_garbage_collector()  # as medappt.asgi does once the app has started
     try:
+        if arguments.requests is not None:
+            await _send_only(runs, arguments.requests)
+            return []
         return await _measure(
             runs, arguments.rounds, arguments.per_round, arguments.py_spy, arguments.pstats
         )
@@ -331,8 +347,14 @@ def main() -> None:
     parser.add_argument(
         "--pstats", type=Path, help="write the cProfile round of each scenario here (NAME.pstats)"
     )
+    parser.add_argument(
+        "--requests", type=int, help="send N requests of each scenario, measure nothing"
+    )
     arguments = parser.parse_args()
     arguments.scenarios = arguments.scenarios.split(",")
+    if arguments.requests is not None:
+        uvloop.run(run(arguments))
+        return
     if arguments.pstats is not None:
         arguments.pstats.mkdir(parents=True, exist_ok=True)
     yardstick = yardstick_seconds()
