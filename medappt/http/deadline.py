@@ -39,7 +39,7 @@ class Deadline:
     answer) may take longer, but no longer holds the client.
 
     The request runs in the server's task, not one made for it: a task and asyncio.wait
-    for every request cost more than the rest of the HTTP edge together (20 µs)."""
+    for every request cost 20 µs, as much as the access line (3 µs this way)."""
 
     def __init__(self, app: ASGIApp, *, seconds: float, max_query_cost: int) -> None:
         self.app = app
