@@ -86,6 +86,22 @@ class RunStats:
         return sum(n for outcome, n in self.outcomes.items() if outcome.startswith(prefix))
 
 
+def combined(runs: Sequence[RunStats]) -> RunStats:
+    """Runs of one load, taken in turns with another's, as one run: their requests and
+    windows summed, their latencies pooled."""
+    return RunStats(
+        load=runs[0].load,
+        samples=sum(run.samples for run in runs),
+        window_s=sum(run.window_s for run in runs),
+        due_s=sum(run.due_s for run in runs),
+        latencies_ms=sorted(itertools.chain.from_iterable(run.latencies_ms for run in runs)),
+        outcomes=sum((run.outcomes for run in runs), Counter()),
+        lag_p99_ms=max(run.lag_p99_ms for run in runs),
+        replies=sum(run.replies for run in runs),
+        exhausted=any(run.exhausted for run in runs),
+    )
+
+
 @dataclass
 class _Recorder:
     measured_from: float

@@ -8,6 +8,7 @@ from strawberry.extensions import DisableIntrospection
 from strawberry.extensions.base_extension import SchemaExtension
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.name_converter import NameConverter
 from strawberry.types import ExecutionContext
 
 from schema.errors import assign_code
@@ -39,6 +40,21 @@ class MedapptSchema(Schema):
         self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
     ) -> SchemaExtensionsRunner:
         return ExtensionsRunner(execution_context=execution_context, extensions=extensions)
+
+
+class NamesKept(NameConverter):
+    """Strawberry's camelCase names, each worked out once: converting arguments asks again
+    for every argument and input field of every request (a booking's input, nine)."""
+
+    def __init__(self) -> None:
+        super().__init__(auto_camel_case=True)
+        self._names: dict[str, str] = {}
+
+    def apply_naming_config(self, name: str) -> str:
+        found = self._names.get(name)
+        if found is None:
+            found = self._names[name] = super().apply_naming_config(name)
+        return found
 
 
 class FastExecutorWithoutSuggestions(ExecutorWithoutSuggestions, FastExecutor):
@@ -81,7 +97,7 @@ def build_schema(
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
-        config=StrawberryConfig(auto_camel_case=True),
+        config=StrawberryConfig(name_converter=NamesKept()),
         scalar_overrides=SCALAR_OVERRIDES,
         execution_context_class=_executor_class(executor, suggestions),
     )

@@ -18,7 +18,7 @@ import inspect
 import types
 from asyncio import iscoroutinefunction
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.context import (
@@ -68,7 +68,10 @@ def _wrap(hook: Callable[..., Any]) -> _Wrapped:
 
 
 class _WrappedOnce(ExtensionContextManagerBase):
-    __slots__ = ()
+    # A phase with one hook (each of ours but the operation) enters it as it is, not
+    # through an exit stack: some 5 µs a phase.
+    __slots__ = ("_alone",)
+    _alone: contextlib.AbstractAsyncContextManager[None] | None
 
     # Strawberry's __enter__ and __aenter__ enter the hooks one after another, and nothing
     # exits those already entered if a later one raises (no __exit__ follows a failed
@@ -81,11 +84,29 @@ class _WrappedOnce(ExtensionContextManagerBase):
             raise
 
     async def __aenter__(self) -> None:
+        if len(self.hooks) == 1 and self.hooks[0].is_async:
+            alone = cast(contextlib.AbstractAsyncContextManager[None], self.hooks[0].hook())
+            await alone.__aenter__()
+            self._alone = alone  # entered: exited by __aexit__
+            return
+        self._alone = None
         try:
             await super().__aenter__()
         except BaseException as error:
             await self.async_exit_stack.__aexit__(type(error), error, error.__traceback__)
             raise
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: types.TracebackType | None,
+    ) -> None:
+        # As Strawberry's: what the hooks return does not suppress the exception.
+        if self._alone is not None:
+            await self._alone.__aexit__(exc_type, exc_val, exc_tb)
+        else:
+            await super().__aexit__(exc_type, exc_val, exc_tb)
 
     def get_hook(self, extension: SchemaExtension) -> WrappedHook | None:
         hook = getattr(type(extension), self.HOOK_NAME)

@@ -11,7 +11,7 @@ import pytest
 from services.settings import Settings
 from tests.support.api import serving
 
-LIMIT = 2048
+LIMIT = 4096  # room for a body nested past both JSON parsers' depth
 ALLOWED = "https://app.example.test"
 
 
@@ -83,7 +83,7 @@ async def test_a_body_just_under_the_limit_runs(edge: httpx.AsyncClient) -> None
     [
         (b'{"query": "{ clinics { id } }"', "The request body is not valid JSON."),
         (b"\xff\xfe\xfa", "The request body is not valid JSON."),
-        (b"[" * 1000 + b"]" * 1000, "The request body is not valid JSON."),  # too deep
+        (b"[" * 2000 + b"]" * 2000, "The request body is not valid JSON."),  # too deep
         (b'"hello"', "The request body must be a JSON object."),
         (b"123", "The request body must be a JSON object."),
         (b"null", "The request body must be a JSON object."),
@@ -199,3 +199,27 @@ async def test_without_configured_origins_no_cors_header_is_sent(
 
     assert response.status_code == 200
     assert not any(name.lower().startswith("access-control-") for name in response.headers)
+
+
+async def test_an_integer_past_64_bits_is_the_variables_error_not_the_bodys(
+    edge: httpx.AsyncClient,
+) -> None:
+    body = (
+        b'{"query": "query Q($first: Int) { doctors(first: $first) { edges { node { id } } } }",'
+        b' "variables": {"first": 123456789012345678901234567890}}'
+    )
+    response = await edge.post(
+        "/graphql", content=body, headers={"Content-Type": "application/json"}
+    )
+
+    # Read as the nearest float, as JSON's numbers are by most parsers: refused by its type.
+    assert response.status_code == 200
+    assert response.json()["errors"] == [
+        {
+            "message": "first: Int cannot represent non 32-bit signed integer value: "
+            "1.2345678901234568e+29",
+            "locations": [{"line": 1, "column": 9}],
+            "extensions": {"code": "BAD_USER_INPUT"},
+        }
+    ]
+    assert response.json()["data"] is None

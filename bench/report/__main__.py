@@ -194,9 +194,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         outcome.overlaps,
         processes=outcome.processes,
     )
-    options.plots.mkdir(parents=True, exist_ok=True)
-    drawn = [plots.latency_plot(report, options.plots) for report in outcome.reports]
-    drawn.append(plots.processes_plot(outcome.processes, options.plots))
+    # Printed only: the committed plots are left as they are.
+    drawn_in = options.plots if options.write else Path(tempfile.mkdtemp(prefix="medappt-plots-"))
+    drawn_in.mkdir(parents=True, exist_ok=True)
+    drawn = [plots.latency_plot(report, drawn_in) for report in outcome.reports]
+    drawn.append(plots.processes_plot(outcome.processes, drawn_in))
     section = document.markdown(
         _header(options, outcome, started, yardstick),
         checks,

@@ -39,7 +39,9 @@ def parse_options(argv: Sequence[str] | None = None) -> ReportOptions:
     )
     parser.add_argument("--document", type=Path, default=ROOT / "docs" / "performance.md")
     parser.add_argument("--plots", type=Path, default=ROOT / "docs" / "plots")
-    parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument(
+        "--no-write", action="store_true", help="print only (plots to a temporary directory)"
+    )
     parser.add_argument(
         "--quiet-wait", type=float, default=None, help="seconds to wait for an idle machine"
     )

@@ -174,6 +174,14 @@ class GraphQLApp(GraphQL[Context, None]):
             protocol="http",
         )
 
+    def decode_json(self, data: str | bytes) -> object:
+        # orjson: a request body in a fifth of json.loads' time. JSON that orjson refuses
+        # (an integer past 64 bits, which the variable's type then refuses) goes the old way.
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return json.loads(data)
+
     def parse_json(self, data: str | bytes) -> Any:
         try:
             body = self.decode_json(data)
