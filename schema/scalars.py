@@ -52,7 +52,7 @@ def _parse_time(value: str) -> time:
 
 # The texts of a date-time's parts: a few hundred days, the minutes of a day and a few
 # UTC offsets are in use. An aware isoformat() asks the zone for its offset through
-# Python each time, 2 µs; a day of slots shows some fifty of them.
+# Python each time, 2 µs; a day of slots shows some fifty, a page of records fifty.
 _DAY_TEXTS: dict[int, str] = {}
 _MINUTE_TEXTS: dict[int, str] = {}
 _OFFSET_TEXTS: dict[tzinfo, str] = {}
@@ -60,19 +60,21 @@ _MAX_DAY_TEXTS = 4096
 
 
 def datetime_text(value: datetime) -> str:
-    """``value.isoformat()``; made from those parts for a whole minute at a fixed offset
-    (every slot and appointment), the usual way for anything else."""
+    """``value.isoformat()``; made from those parts at a fixed offset (every slot,
+    appointment and record), the usual way in a zone whose offset changes."""
     zone = value.tzinfo
-    if type(zone) is not timezone or value.second or value.microsecond:
+    if type(zone) is not timezone:
         return value.isoformat()
     offset = _OFFSET_TEXTS.get(zone)
     if offset is None:
-        offset = _OFFSET_TEXTS[zone] = value.isoformat()[19:]
+        offset = _OFFSET_TEXTS[zone] = datetime(2000, 1, 1, tzinfo=zone).isoformat()[19:]
     day = _DAY_TEXTS.get(ordinal := value.toordinal())
     if day is None:
         if len(_DAY_TEXTS) >= _MAX_DAY_TEXTS:
             _DAY_TEXTS.clear()
         day = _DAY_TEXTS[ordinal] = value.date().isoformat()
+    if value.second or value.microsecond:
+        return day + "T" + value.time().isoformat() + offset
     minute = _MINUTE_TEXTS.get(of_day := value.hour * 60 + value.minute)
     if minute is None:
         minute = _MINUTE_TEXTS[of_day] = f"T{value.hour:02d}:{value.minute:02d}:00"
