@@ -161,6 +161,9 @@ def observed_pool(engine: AsyncEngine, name: str) -> Iterator[None]:
     pending: list[asyncio.TimerHandle] = []
 
     def update() -> None:
+        # Now, for a scrape: the update still due would only repeat this one.
+        for handle in pending:
+            handle.cancel()
         pending.clear()
         in_use.set(pool.checkedout())
         idle.set(pool.checkedin())
